@@ -1,0 +1,52 @@
+"""ketenclient: typed SOAP clients for the ketenserver chain services (Digikoppeling WUS).
+
+A school system calls an SBB or DUO service through one of these clients; mutual TLS, the
+WS-Addressing headers, the WS-Security signature (profile 2W-be-S) and the checks on every
+response all happen inside, and results arrive as plain frozen dataclasses::
+
+    from ketenclient import ClientFault, Credentials, SbbErkenningenClient
+
+    credentials = Credentials.from_pkcs12("school.p12", "secret", trust="trust-bundle.pem",
+                                          crls=["private-services-ca.crl.pem"])
+    with SbbErkenningenClient("https://localhost:8443/sbb-erkenningen/2W-be-S", credentials) as sbb:
+        try:
+            result = sbb.vaststellen_leerbedrijf("Bakkerij De Korenschoof", "1234AB", huisnummer=12)
+        except ClientFault as fault:
+            print(fault.code, fault.field, fault.message)   # e.g. SBB-1002 Postcode ...
+        else:
+            print(result.signaalcode, result.erkend, [b.leerbedrijf_id for b in result.leerbedrijven])
+
+What is checked, and why, is described in :mod:`ketenclient.security` (messages) and
+:mod:`ketenclient.base` (TLS and contract loading); the exceptions in :mod:`ketenclient.errors`.
+"""
+
+from .base import ServiceClient
+from .credentials import Credentials
+from .errors import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
+from .recognitions import (
+    Adres,
+    Erkenning,
+    Leerbedrijf,
+    SbbErkenningenClient,
+    Signaalcode,
+    VaststellenResultaat,
+)
+from .security import WusAddressing, WusSignature
+
+__all__ = [
+    "Adres",
+    "ClientFault",
+    "Credentials",
+    "Erkenning",
+    "KetenClientError",
+    "Leerbedrijf",
+    "ResponseNotTrusted",
+    "SbbErkenningenClient",
+    "ServerFault",
+    "ServiceClient",
+    "Signaalcode",
+    "SoapFault",
+    "VaststellenResultaat",
+    "WusAddressing",
+    "WusSignature",
+]

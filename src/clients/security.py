@@ -1,0 +1,297 @@
+"""Digikoppeling WUS message security as zeep "wsse" objects: one per profile.
+
+zeep calls ``apply(envelope, http_headers)`` on every request after building it, and
+``verify(envelope)`` on every response *before* it looks for a SOAP fault. That makes these
+objects the single place where a client's message security happens; call sites never see it.
+
+* :class:`WusAddressing` (profile **2W-be**, mutual TLS only): WS-Addressing headers on the
+  request; the response must relate to it (``wsa:RelatesTo``).
+* :class:`WusSignature` (profile **2W-be-S**): the same headers, a ``wsu:Timestamp`` and an
+  X.509 signature over the Body, the Timestamp and every WS-Addressing header, each by its own
+  reference (WB002, WB004). The response is refused (:class:`ResponseNotTrusted`) unless:
+
+  - it carries a fresh Timestamp (at most 300 s old, at most 60 s ahead of our clock);
+  - its Body, Timestamp and every WS-Addressing header are signed *at their own place* (no
+    wrapping), with exclusive C14N and SHA-256 or stronger (SHA-1 refused): the checks of
+    :func:`ketenserver.wsse.verify`, the same code the server runs on requests;
+  - the signer's certificate chains to the configured trust bundle, is within its dates and
+    not revoked according to a current CRL (WT004), as :class:`ketenserver.trust.TrustStore`
+    decides, and (when configured) carries the expected server OIN;
+  - the *signed* ``wsa:RelatesTo`` equals this request's MessageID, so a response to another
+    request (or a replayed one) is never taken for this one;
+  - the *signed* ``wsse11:SignatureConfirmation`` equals this request's SignatureValue (WB014):
+    the server saw exactly what was signed. A fault may lack the confirmation, because a server
+    that refused the request's signature has nothing to confirm; if present it must match.
+
+  Values are read from the signed copies that verification returns, never from the tree
+  beside them ("see what is signed").
+
+The MessageID and SignatureValue of a request are kept per thread between ``apply`` and
+``verify``, because one client may serve several threads at once. A retry of a state-changing
+request reuses its MessageID (see :meth:`WusAddressing.exchange`) with a fresh Timestamp and
+signature, which is what the server recognises as a retry rather than a replay.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from ketenserver import namespaces as ns
+from ketenserver import wsse
+from ketenserver.errors import ExchangeError
+from ketenserver.exchange.envelope import Envelope, read_envelope
+from ketenserver.trust import TrustStore, UntrustedCertificate
+
+from .credentials import Credentials
+from .errors import KetenClientError, ResponseNotTrusted
+
+__all__ = ["Clock", "WusAddressing", "WusSignature"]
+
+Clock = Callable[[], datetime]
+HttpHeaders = dict[str, str]
+
+_NSMAP = {"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsse": ns.WSSE, "wsu": ns.WSU}
+_CONFIRMATION = ns.qn(ns.WSSE11, "SignatureConfirmation")
+_SENT_ORDER = ("To", "From", "Action", "MessageID")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _PerThread(threading.local):
+    """What one thread's current call needs between ``apply`` and ``verify``."""
+
+    pending_message_id: str | None = None
+    message_id: str | None = None
+    signature_value: str | None = None
+
+
+class WusAddressing:
+    """Profile 2W-be: WS-Addressing on the request, RelatesTo checked on the response.
+
+    ``address`` is the endpoint URL the request is posted to; it becomes ``wsa:To``.
+    ``wsa:From`` names the organisation: ``...addressing/anonymous?oin=<OIN>``.
+    """
+
+    profile = "2W-be"
+
+    def __init__(self, address: str, credentials: Credentials, *, clock: Clock = _utcnow) -> None:
+        self.address = address
+        self.credentials = credentials
+        self._clock = clock
+        self._state = _PerThread()
+
+    # -- per-call state ---------------------------------------------------------------------
+
+    @contextmanager
+    def exchange(self, message_id: str | None = None) -> Iterator[None]:
+        """Within this block, requests from this thread carry ``message_id`` (a retry).
+
+        Without a ``message_id`` each request gets a fresh ``urn:uuid:`` one.
+        """
+        self._state.pending_message_id = message_id
+        try:
+            yield
+        finally:
+            self._state.pending_message_id = None
+
+    @property
+    def last_message_id(self) -> str | None:
+        """The MessageID of the last request this thread sent (to log, or to retry with)."""
+        return self._state.message_id
+
+    @property
+    def last_signature_value(self) -> str | None:
+        """The SignatureValue of the last request this thread signed (2W-be-S only)."""
+        return self._state.signature_value
+
+    # -- egress -----------------------------------------------------------------------------
+
+    def apply(self, envelope: etree._Element, headers: HttpHeaders) -> tuple[etree._Element, HttpHeaders]:
+        root, _header, _parts = self._address(envelope, headers)
+        self._state.signature_value = None
+        return root, headers
+
+    def _address(self, envelope: etree._Element, headers: HttpHeaders
+                 ) -> tuple[etree._Element, etree._Element, list[etree._Element]]:
+        """Rebuild the envelope with our prefixes and exactly one set of WS-Addressing headers.
+
+        zeep's own WS-Addressing plugin may have added Action, MessageID and To already (when the
+        WSDL declares ``wsam:Action``); they are replaced, so the MessageID is ours to choose and
+        no header appears twice. Returns the new root, its Header, and the parts to sign.
+        """
+        if envelope.tag != ns.ENVELOPE:
+            raise KetenClientError("Digikoppeling WUS uses SOAP 1.1 envelopes only (WW001).")
+        old_header, body = envelope.find(ns.HEADER), envelope.find(ns.BODY)
+        if body is None:
+            raise KetenClientError("The envelope has no Body.")
+        action = self._action(old_header, headers)
+        root = etree.Element(ns.ENVELOPE, nsmap=_NSMAP)
+        header = etree.SubElement(root, ns.HEADER)
+        for block in list(old_header) if old_header is not None else []:
+            if block.tag == ns.SECURITY:
+                raise KetenClientError("The envelope already carries a wsse:Security header.")
+            if not (isinstance(block.tag, str) and etree.QName(block).namespace == ns.WSA):
+                header.append(block)
+        root.append(body)
+
+        message_id = self._state.pending_message_id or wsse.new_message_id()
+        values = {"To": self.address, "Action": action, "MessageID": message_id}
+        parts = [body]
+        for name in _SENT_ORDER:
+            element = etree.SubElement(header, ns.qn(ns.WSA, name))
+            if name == "From":
+                address = etree.SubElement(element, ns.qn(ns.WSA, "Address"))
+                address.text = f"{ns.WSA_ANONYMOUS}?oin={self.credentials.oin}"
+            else:
+                element.text = values[name]
+            parts.append(element)
+        self._state.message_id = message_id
+        return root, header, parts
+
+    @staticmethod
+    def _action(header: etree._Element | None, headers: HttpHeaders) -> str:
+        """wsa:Action is the SOAPAction (WS002); the contracts declare them equal (WS008)."""
+        soap_action = headers.get("SOAPAction", "").strip().strip('"')
+        declared = header.findtext(ns.qn(ns.WSA, "Action")) if header is not None else None
+        declared = (declared or "").strip()
+        if soap_action and declared and soap_action != declared:
+            raise KetenClientError(
+                f"The WSDL's soapAction {soap_action!r} differs from its wsam:Action {declared!r}; "
+                "WUS requires them to be equal (WS002).")
+        action = soap_action or declared
+        if not action:
+            raise KetenClientError("The operation declares neither soapAction nor wsam:Action (WS008).")
+        return action
+
+    # -- ingress ----------------------------------------------------------------------------
+
+    def verify(self, envelope: etree._Element) -> None:
+        """Refuse a response that does not answer this thread's request."""
+        message_id = self._sent_message_id()
+        parsed = _read(envelope)
+        _check_relates_to(parsed.wsa("RelatesTo"), message_id)
+
+    def _sent_message_id(self) -> str:
+        message_id = self._state.message_id
+        if message_id is None:
+            raise ResponseNotTrusted("No request was sent from this thread, so no response can be matched.")
+        return message_id
+
+
+class WusSignature(WusAddressing):
+    """Profile 2W-be-S: signed requests, and responses verified before anything reads them.
+
+    ``trust_store`` defaults to one built from the credentials' trust bundle and CRLs. Without
+    CRLs no server signature could be checked for revocation (WT004), so construction fails
+    rather than every response. ``server_oin`` additionally pins the OIN the response signer
+    must carry (e.g. DUO's ``00000001800866472000``); by default any trusted signer is accepted.
+    """
+
+    profile = "2W-be-S"
+
+    def __init__(
+        self,
+        address: str,
+        credentials: Credentials,
+        *,
+        trust_store: TrustStore | None = None,
+        server_oin: str | None = None,
+        clock: Clock = _utcnow,
+        timestamp_lifetime: int = 300,
+        max_age: int = 300,
+        max_skew: int = 60,
+    ) -> None:
+        super().__init__(address, credentials, clock=clock)
+        if trust_store is None:
+            if not credentials.crls:
+                raise ValueError(
+                    "profile 2W-be-S checks the server's signing certificate against the CRL of its "
+                    "CA (WT004); pass crls=[...] when loading the credentials")
+            trust_store = TrustStore.from_files(credentials.trust_bundle, credentials.crls)
+        self._trust = trust_store
+        self._server_oin = server_oin
+        self._signer = wsse.MessageSigner(credentials.key, credentials.certificate)
+        self._lifetime = timestamp_lifetime
+        self._max_age = max_age
+        self._max_skew = max_skew
+
+    def apply(self, envelope: etree._Element, headers: HttpHeaders) -> tuple[etree._Element, HttpHeaders]:
+        root, header, parts = self._address(envelope, headers)
+        self._state.signature_value = None
+        security = etree.SubElement(header, ns.SECURITY)
+        security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
+        stamp = wsse.new_timestamp(self._clock(), self._lifetime)
+        security.append(stamp)
+        parts.append(stamp)
+        self._state.signature_value = self._signer.sign(root, security, parts)
+        return root, headers
+
+    def verify(self, envelope: etree._Element) -> None:
+        message_id = self._sent_message_id()
+        sent_signature = self._state.signature_value
+        if sent_signature is None:
+            raise ResponseNotTrusted("The last request from this thread was not signed; nothing to confirm.")
+        parsed = _read(envelope)
+        security = parsed.security
+        if security is None:
+            raise ResponseNotTrusted("The response is not signed: profile 2W-be-S requires a wsse:Security "
+                                     "header with a signature (WB013).")
+        for name in ("Action", "MessageID", "RelatesTo"):
+            if name not in parsed.addressing:
+                raise ResponseNotTrusted(f"The response has no wsa:{name} header (WA001).")
+        confirmations = security.findall(_CONFIRMATION)
+        if len(confirmations) > 1:
+            raise ResponseNotTrusted("The response carries more than one SignatureConfirmation.")
+        try:
+            stamp = wsse.read_timestamp(security)
+            wsse.check_freshness(stamp, now=self._clock(), max_age=self._max_age, max_skew=self._max_skew)
+            required = {"Body": parsed.body, "Timestamp": stamp.element}
+            required.update({f"wsa:{name}": element for name, element in parsed.addressing.items()})
+            if confirmations:
+                required["SignatureConfirmation"] = confirmations[0]
+            verified = wsse.verify(parsed.root, security, required)
+        except ExchangeError as error:
+            raise ResponseNotTrusted(f"The response's signature does not check out: {error.message}"
+                                     ) from None
+        try:
+            signer = self._trust.verify(verified.certificate)
+        except UntrustedCertificate as error:
+            raise ResponseNotTrusted(f"The response was signed with a certificate that is not trusted: "
+                                     f"{error.message}.") from None
+        if self._server_oin is not None and signer != self._server_oin:
+            raise ResponseNotTrusted(f"The response was signed by OIN {signer}, not by the server "
+                                     f"{self._server_oin}.")
+        signed = verified.signed_parts
+        _check_relates_to(signed["wsa:RelatesTo"].text, message_id)
+        if confirmations:
+            value = "".join((signed["SignatureConfirmation"].get("Value") or "").split())
+            if value != sent_signature:
+                raise ResponseNotTrusted("The response's SignatureConfirmation does not match the signature "
+                                         "of the request (WB014): the server did not see what was signed.")
+        elif parsed.payload.tag != ns.FAULT_TAG:
+            raise ResponseNotTrusted("The response carries no SignatureConfirmation of the request's "
+                                     "signature (WB014).")
+
+
+def _read(envelope: etree._Element) -> Envelope:
+    try:
+        return read_envelope(envelope)
+    except ExchangeError as error:
+        raise ResponseNotTrusted(f"The response is not a valid WUS envelope: {error.message}") from None
+
+
+def _check_relates_to(value: str | None, message_id: str) -> None:
+    relates_to = (value or "").strip()
+    if not relates_to:
+        raise ResponseNotTrusted("The response has no wsa:RelatesTo, so it cannot be matched to the request "
+                                 "(WA001).")
+    if relates_to != message_id:
+        raise ResponseNotTrusted(f"The response relates to {relates_to!r}, not to this request "
+                                 f"({message_id!r}).")

@@ -1,0 +1,5 @@
+import sys
+
+from ketenserver.cli import main
+
+sys.exit(main())

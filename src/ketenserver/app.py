@@ -1,0 +1,126 @@
+"""The composition root: :func:`create_app` builds the WSGI application from settings.
+
+Nothing is created at import time; every engine, key and spyne application is made here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketenserver import contracts
+from ketenserver.db import make_engine, make_session_factory
+from ketenserver.exchange.journal import Journal
+from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartResponse
+from ketenserver.feature import Feature
+from ketenserver.settings import Settings
+from ketenserver.spyne_compat import load_spyne
+from ketenserver.trust import TrustStore
+from ketenserver.wsse import MessageSigner
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9._-]+\.xsd$")
+
+
+def _spyne_app(feature: Feature) -> Any:
+    load_spyne()
+    from spyne import Application
+    from spyne.protocol.soap import Soap11
+    from spyne.server.wsgi import WsgiApplication
+
+    namespace = contracts.operations(feature.key)[0].input_element.split("}")[0][1:]
+    application = Application(list(feature.spyne_services), tns=namespace, name=feature.key,
+                              in_protocol=Soap11(validator=None), out_protocol=Soap11())
+    return WsgiApplication(application)
+
+
+@dataclass
+class KetenApp:
+    """The WSGI application: published contracts on GET, the secure pipeline on POST."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    pipeline: Pipeline
+    endpoints: dict[str, Endpoint]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        endpoint = self.endpoints.get(path.rstrip("/"))
+        if endpoint is not None and method == "POST":
+            return self.pipeline.handle(endpoint, environ, start_response)
+        if method not in ("GET", "HEAD"):
+            return _plain(start_response, "405 Method Not Allowed", "Use POST for SOAP and GET for contracts.\n")
+        query = environ.get("QUERY_STRING", "").lower()
+        if endpoint is not None and query in ("wsdl", "wsdl="):
+            address = f"{_base_url(environ)}{endpoint.path}"
+            return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, address))
+        if path.startswith("/xsd/") and _SCHEMA_NAME.match(path[5:]):
+            schema = contracts.xsd_path(path[5:])
+            if schema.is_file():
+                return _xml(start_response, schema.read_bytes())
+        if path.startswith("/wsdl/") and path.endswith(".wsdl"):
+            key = path[6:-5]
+            if any(e.feature_key == key for e in self.endpoints.values()):
+                return _xml(start_response, contracts.wsdl_path(key).read_bytes())
+        if path in ("", "/"):
+            return _plain(start_response, "200 OK", self.index(environ))
+        return _plain(start_response, "404 Not Found", "No such service or contract; see / for the list.\n")
+
+    def index(self, environ: dict[str, Any]) -> str:
+        base = _base_url(environ)
+        lines = ["ketenserver: chain test server (development use only)", ""]
+        for endpoint in self.endpoints.values():
+            lines.append(f"{endpoint.feature_key:<20} {endpoint.profile:<8} {base}{endpoint.path}?wsdl")
+        return "\n".join(lines) + "\n"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _base_url(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT')}"
+    return f"{environ.get('wsgi.url_scheme', 'https')}://{host}"
+
+
+def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    data = text.encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _xml(start_response: StartResponse, data: bytes) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> KetenApp:
+    """Build the server from settings. The database must have been upgraded (``ketenserver db upgrade``)."""
+    from ketenserver.features import FEATURES
+
+    engine = engine or make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
+    trust = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths)
+    signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(), settings.server_cert_path.read_bytes())
+    pipeline = Pipeline(
+        sessions=sessions, trust=trust, signer=signer,
+        journal=Journal(sessions, body_cap=settings.journal_body_cap),
+        max_request_bytes=settings.max_request_bytes,
+        timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    endpoints: dict[str, Endpoint] = {}
+    for feature in FEATURES:
+        operations = {op.input_element: op for op in contracts.operations(feature.key)}
+        spyne_app = _spyne_app(feature)
+        for profile in feature.profiles:
+            endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
+                                contracts.schema_for(feature.key), spyne_app)
+            endpoints[endpoint.path] = endpoint
+    return KetenApp(settings, engine, sessions, pipeline, endpoints)

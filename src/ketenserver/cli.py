@@ -1,0 +1,327 @@
+"""The ``ketenserver`` command.
+
+    ketenserver sandbox                 certificates, database, demo data, serve on :8443
+    ketenserver serve [--config F]      serve from settings (TOML and/or KETENSERVER_* variables)
+    ketenserver certs init|issue        the development PKI
+    ketenserver db upgrade              create or upgrade the schema
+    ketenserver seed                    demo data
+    ketenserver org list|add|mandate    the organisation registry
+    ketenserver journal [show ID]       what was exchanged
+    ketenserver faults                  the fault catalogue
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ketenserver.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(getattr(args, "config", None))
+    overrides = {}
+    for name in ("database_url", "pki_dir", "data_dir", "port", "host", "workers"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return replace(settings, **overrides)
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from ketenserver.db import make_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.effective_database_url)
+
+
+def prepare(settings: Settings, *, companies: int | None = None, say=print) -> None:  # type: ignore[no-untyped-def]
+    """Certificates if missing, schema, registry of the demo parties, demo data."""
+    from ketenserver.db import make_session_factory
+    from ketenserver.exchange import storage
+    from ketenserver.features import FEATURES
+    from ketenserver.migrate import upgrade
+    from ketenserver.pki import DEMO_PARTIES, init_dev_pki
+
+    if settings.server_cert is None:
+        init_dev_pki(settings.pki_dir, progress=lambda text: say(f"  certs: {text}"))
+    engine = _engine(settings)
+    try:
+        upgrade(engine)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            register_demo_parties(session, DEMO_PARTIES)
+        for feature in FEATURES:
+            if feature.seed is not None:
+                with sessions.begin() as session:
+                    count = feature.seed(session, 0, companies=companies or settings.seed_companies,
+                                         progress=say)
+                say(f"  {feature.key}: {count} demo records")
+    finally:
+        engine.dispose()
+
+
+def register_demo_parties(session, parties) -> None:  # type: ignore[no-untyped-def]
+    from ketenserver.exchange import storage
+
+    for party in parties:
+        storage.register_organisation(session, oin=party.oin, name=party.name, kind=party.kind,
+                                      brin=party.brin, kvk_number=party.kvk)
+    session.flush()
+    vendors = [p for p in parties if p.kind == "vendor"]
+    for vendor in vendors:
+        for school in (p for p in parties if p.kind == "school"):
+            storage.grant_mandate(session, intermediary_oin=vendor.oin, organisation_oin=school.oin)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from ketenserver.server import serve_forever
+
+    settings = _settings(args)
+    print("ketenserver sandbox: preparing (development use only)")
+    prepare(settings, companies=args.companies)
+    print(sandbox_banner(settings))
+    serve_forever(settings)
+    return 0
+
+
+def sandbox_banner(settings: Settings) -> str:
+    from ketenserver.features import FEATURES
+    from ketenserver.pki import DEMO_PARTIES
+
+    base = f"https://{settings.host}:{settings.port}"
+    pki = settings.pki_dir
+    school = DEMO_PARTIES[0]
+    lines = ["", f"Serving on {base}  (Ctrl+C stops)", "", "Services (WSDL):"]
+    for feature in FEATURES:
+        for profile in feature.profiles:
+            lines.append(f"  {feature.title} [{profile}]: {base}/{feature.key}/{profile}?wsdl")
+    lines += ["", f"Trust anchor:  {pki / 'DEV-ONLY-trust-bundle.pem'}", "Client certificates:"]
+    for party in DEMO_PARTIES:
+        lines.append(f"  {party.name} (OIN {party.oin}): {pki / f'DEV-ONLY-{party.key}.crt.pem'} "
+                     f"+ .key.pem / .p12")
+    lines += ["", "Try it (Python, in this virtualenv):", "",
+              "  from ketenclient import Credentials, SbbErkenningenClient",
+              f"  creds = Credentials.from_pem('{pki}/DEV-ONLY-{school.key}.crt.pem',",
+              f"                               '{pki}/DEV-ONLY-{school.key}.key.pem',",
+              f"                               trust='{pki}/DEV-ONLY-trust-bundle.pem')",
+              f"  with SbbErkenningenClient('{base}/sbb-erkenningen/2W-be-S', creds) as sbb:",
+              "      print(sbb.vaststellen_leerbedrijf('Bakkerij De Vries', '1012 AB'))", ""]
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ketenserver.server import serve_forever
+
+    settings = _settings(args)
+    print(f"ketenserver: serving on https://{settings.host}:{settings.port} "
+          f"with {settings.worker_count} process(es)")
+    serve_forever(settings)
+    return 0
+
+
+def cmd_certs(args: argparse.Namespace) -> int:
+    from ketenserver.pki import init_dev_pki, issue_test_certificate
+
+    settings = _settings(args)
+    if args.certs_command == "init":
+        pki = init_dev_pki(settings.pki_dir, force=args.force, progress=print)
+        print(f"Development PKI in {settings.pki_dir} (development use only; see its README.md).")
+        print(f"Trust bundle: {pki.trust_bundle}")
+        return 0
+    files = issue_test_certificate(settings.pki_dir, oin=args.oin, name=args.name,
+                                   out_dir=Path(args.out) if args.out else None, days=args.days)
+    print(f"Temporary test certificate for {args.name} (OIN {files.oin}), valid {args.days} days:")
+    for label, path in (("certificate", files.cert), ("key", files.key), ("chain", files.chain),
+                        ("PKCS#12", files.p12)):
+        print(f"  {label:<12} {path}")
+    if args.register:
+        from ketenserver.db import make_session_factory
+        from ketenserver.exchange import storage
+        from ketenserver.migrate import upgrade
+
+        engine = _engine(settings)
+        upgrade(engine)
+        with make_session_factory(engine).begin() as session:
+            storage.register_organisation(session, oin=files.oin, name=args.name, kind=args.kind,
+                                          brin=args.brin)
+        engine.dispose()
+        print(f"Registered {files.oin} as a {args.kind} in {settings.effective_database_url}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from ketenserver.migrate import upgrade
+
+    settings = _settings(args)
+    engine = _engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    print(f"Database at {engine.url.render_as_string(hide_password=True)} is up to date.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    prepare(settings, companies=args.companies)
+    return 0
+
+
+def cmd_org(args: argparse.Namespace) -> int:
+    from ketenserver.db import make_session_factory
+    from ketenserver.exchange import storage
+
+    engine = _engine(_settings(args))
+    try:
+        with make_session_factory(engine).begin() as session:
+            if args.org_command == "add":
+                storage.register_organisation(session, oin=args.oin, name=args.name, kind=args.kind,
+                                              brin=args.brin, kvk_number=args.kvk)
+                print(f"registered {args.oin}")
+            elif args.org_command == "mandate":
+                storage.grant_mandate(session, intermediary_oin=args.intermediary, organisation_oin=args.organisation)
+                print(f"{args.intermediary} may now act for {args.organisation}")
+            else:
+                acting = {}
+                for mandate in storage.mandates(session):
+                    acting.setdefault(mandate.organisation_oin, []).append(mandate.intermediary_oin)
+                for org in storage.organisations(session):
+                    via = ", ".join(acting.get(org.oin, [])) or "-"
+                    print(f"{org.oin}  {org.kind:<10} {org.brin or org.kvk_number or '':<8} {org.name}"
+                          f"  (intermediaries: {via})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    from ketenserver.db import make_session_factory
+    from ketenserver.exchange import storage
+
+    engine = _engine(_settings(args))
+    try:
+        with make_session_factory(engine)() as session:
+            if args.show is not None:
+                entry = session.get(storage.JournalEntry, args.show)
+                if entry is None:
+                    print(f"no journal entry {args.show}", file=sys.stderr)
+                    return 1
+                for name in ("id", "arrived_at", "duration_ms", "endpoint", "profile", "outcome", "verdict",
+                             "fault_code", "operation", "message_id", "organisation_oin", "tls_oin",
+                             "tls_subject", "signer_oin", "signer_subject", "request_size", "response_size",
+                             "body_cap"):
+                    print(f"{name:>17}: {getattr(entry, name)}")
+                print("\n--- request ---")
+                print(entry.request.decode("utf-8", "replace"))
+                print("\n--- response ---")
+                print(entry.response.decode("utf-8", "replace"))
+                return 0
+            entries = storage.journal_page(session, oin=args.oin, operation=args.operation,
+                                           outcome=args.outcome, limit=args.limit)
+            for e in entries:
+                print(f"{e.id:>6} {e.arrived_at:%Y-%m-%d %H:%M:%S} {e.outcome:<8} {e.fault_code or '':<9} "
+                      f"{e.organisation_oin or e.tls_oin or '-':<20} {e.operation or '-':<28} "
+                      f"{e.duration_ms:7.1f} ms  {e.verdict[:60]}")
+            if not entries:
+                print("no journal entries match")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    from ketenserver.faults import catalogue_table
+
+    print(catalogue_table())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ketenserver", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="TOML settings file (section [ketenserver])")
+    parser.add_argument("--database-url", dest="database_url", help="SQLAlchemy URL (default: SQLite file)")
+    parser.add_argument("--pki-dir", dest="pki_dir", type=Path, help="development PKI directory (certs-dev)")
+    parser.add_argument("--data-dir", dest="data_dir", type=Path, help="where the SQLite file lives")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sandbox = sub.add_parser("sandbox", help="certificates, database, demo data; serve on https://127.0.0.1:8443")
+    sandbox.add_argument("--port", type=int)
+    sandbox.add_argument("--companies", type=int, help="demo companies to seed (default 3000)")
+    sandbox.set_defaults(func=cmd_sandbox)
+
+    serve = sub.add_parser("serve", help="serve from settings")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--host")
+    serve.add_argument("--workers", type=int, help="processes; 0 = one per core")
+    serve.set_defaults(func=cmd_serve)
+
+    certs = sub.add_parser("certs", help="development PKI")
+    certs_sub = certs.add_subparsers(dest="certs_command", required=True)
+    init = certs_sub.add_parser("init", help="create certs-dev/ (root, intermediate, server, demo parties, CRL)")
+    init.add_argument("--force", action="store_true", help="regenerate everything")
+    issue = certs_sub.add_parser("issue", help="a temporary test certificate for a vendor, as DUO issues")
+    issue.add_argument("--oin", required=True)
+    issue.add_argument("--name", required=True)
+    issue.add_argument("--days", type=int, default=30)
+    issue.add_argument("--out", help="directory for the files (default: the PKI directory)")
+    issue.add_argument("--kind", default="vendor", choices=("school", "company", "vendor", "government"))
+    issue.add_argument("--brin")
+    issue.add_argument("--no-register", dest="register", action="store_false",
+                       help="do not register the OIN in the database")
+    certs.set_defaults(func=cmd_certs)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="create or upgrade the schema (Alembic)")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="demo organisations and data")
+    seed.add_argument("--companies", type=int)
+    seed.set_defaults(func=cmd_seed)
+
+    org = sub.add_parser("org", help="the organisation registry")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    org_sub.add_parser("list")
+    add = org_sub.add_parser("add")
+    add.add_argument("--oin", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", required=True, choices=("school", "company", "vendor", "government"))
+    add.add_argument("--brin")
+    add.add_argument("--kvk")
+    mandate = org_sub.add_parser("mandate", help="let an intermediary act for an organisation")
+    mandate.add_argument("--intermediary", required=True)
+    mandate.add_argument("--organisation", required=True)
+    org.set_defaults(func=cmd_org)
+
+    journal = sub.add_parser("journal", help="list or show exchanges")
+    journal.add_argument("--oin")
+    journal.add_argument("--operation")
+    journal.add_argument("--outcome", choices=("accepted", "refused", "retried"))
+    journal.add_argument("--limit", type=int, default=50)
+    journal.add_argument("show", nargs="?", type=int, help="an entry id to show in full")
+    journal.set_defaults(func=cmd_journal)
+
+    faults = sub.add_parser("faults", help="print the fault catalogue")
+    faults.set_defaults(func=cmd_faults)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileNotFoundError) as error:
+        print(f"ketenserver: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

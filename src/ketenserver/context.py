@@ -1,0 +1,28 @@
+"""What a service operation knows about the exchange it is answering.
+
+The pipeline builds one :class:`CallContext` per accepted request, after transport and message
+security checks, and hands it to the spyne service through the WSGI environ (see
+:func:`ketenserver.soap.call_context`). Services never look at certificates or headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+ENVIRON_KEY = "ketenserver.call"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    session: Session
+    """The request's unit of work; the pipeline commits or rolls it back, never the service."""
+    organisation_oin: str
+    """The organisation the message is for: the TLS client, or the one an intermediary acts for."""
+    message_id: str
+    now: datetime
+    """Arrival time (UTC, timezone-aware)."""
+    profile: str
+    """"2W-be-S" or "2W-be"."""

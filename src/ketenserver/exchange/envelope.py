@@ -1,0 +1,114 @@
+"""SOAP 1.1 envelope structure and WS-Addressing headers (WW001, WW003, WS007, WA001)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from ketenserver import namespaces as ns
+from ketenserver.errors import ExchangeError
+
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+_ALLOWED_HEADER_NAMESPACES = frozenset({ns.WSA, ns.WSSE})
+
+
+@dataclass(frozen=True)
+class Envelope:
+    root: etree._Element
+    header: etree._Element | None
+    body: etree._Element
+    payload: etree._Element
+    """The Body's single child element."""
+    security: etree._Element | None
+    addressing: dict[str, etree._Element]
+    """WS-Addressing header blocks by local name (To, Action, MessageID, ...)."""
+
+    def wsa(self, name: str) -> str | None:
+        element = self.addressing.get(name)
+        if element is None:
+            return None
+        if name in ("From", "ReplyTo", "FaultTo"):
+            address = element.find(ns.qn(ns.WSA, "Address"))
+            return (address.text or "").strip() if address is not None else None
+        return (element.text or "").strip()
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def read_envelope(root: etree._Element) -> Envelope:
+    """Check the envelope's shape and collect its header blocks."""
+    if root.tag == ns.qn(SOAP12_ENV, "Envelope"):
+        raise ExchangeError("0001", "SOAP 1.2 envelopes are not accepted; use SOAP 1.1 (WW001).")
+    if root.tag != ns.ENVELOPE:
+        raise ExchangeError("0001", "The document element is not a SOAP 1.1 Envelope.")
+    children = _elements(root)
+    headers = [c for c in children if c.tag == ns.HEADER]
+    bodies = [c for c in children if c.tag == ns.BODY]
+    if len(bodies) != 1:
+        raise ExchangeError("0001", f"The envelope must hold exactly one Body; it holds {len(bodies)}.")
+    if len(headers) > 1:
+        raise ExchangeError("0001", "The envelope must hold at most one Header.")
+    expected = [*headers, bodies[0]]
+    if children != expected:
+        raise ExchangeError("0001", "The envelope may only hold a Header followed by the Body.")
+    body = bodies[0]
+    payload = _elements(body)
+    if len(payload) != 1:
+        raise ExchangeError("0001", f"The Body must hold exactly one element (WW003); it holds {len(payload)}.")
+    if (body.text or "").strip() or any((c.tail or "").strip() for c in body):
+        raise ExchangeError("0001", "The Body holds text beside its element.")
+
+    header = headers[0] if headers else None
+    security: etree._Element | None = None
+    addressing: dict[str, etree._Element] = {}
+    for block in _elements(header) if header is not None else []:
+        qname = etree.QName(block)
+        if qname.namespace not in _ALLOWED_HEADER_NAMESPACES:
+            raise ExchangeError(
+                "0010",
+                f"Header block {{{qname.namespace}}}{qname.localname} is neither WS-Addressing nor WS-Security (WS007).",
+                field=qname.localname,
+            )
+        if block.tag == ns.SECURITY:
+            if security is not None:
+                raise ExchangeError("0001", "The message carries more than one wsse:Security header.")
+            security = block
+        elif qname.namespace == ns.WSA:
+            if qname.localname not in ns.WSA_HEADERS:
+                raise ExchangeError("0011", f"wsa:{qname.localname} is not a WS-Addressing header.",
+                                    field=qname.localname)
+            if qname.localname in addressing:
+                raise ExchangeError("0011", f"wsa:{qname.localname} appears more than once.",
+                                    field=qname.localname)
+            addressing[qname.localname] = block
+        else:
+            raise ExchangeError("0010", f"Header block wsse:{qname.localname} is not allowed here.")
+    return Envelope(root, header, body, payload[0], security, addressing)
+
+
+def check_request_addressing(envelope: Envelope, *, endpoint_path: str, requires_from: bool) -> None:
+    """WA001 for requests: To, Action and MessageID present and sane; EPRs only carry Address."""
+    for name, code in (("To", "0005"), ("Action", "0006"), ("MessageID", "0007")):
+        if not envelope.wsa(name):
+            raise ExchangeError(code, f"The request has no wsa:{name} header (WA001).", field=name)
+    to = envelope.wsa("To") or ""
+    if urlsplit(to).path.rstrip("/") != endpoint_path.rstrip("/"):
+        raise ExchangeError("0011", f"wsa:To names {to!r}, not this endpoint ({endpoint_path}).", field="To")
+    if requires_from and not envelope.wsa("From"):
+        raise ExchangeError("0011", "wsa:From is required for an operation that changes data (WA001).",
+                            field="From")
+    for name in ("From", "ReplyTo", "FaultTo"):
+        element = envelope.addressing.get(name)
+        if element is None:
+            continue
+        parts = _elements(element)
+        if [p.tag for p in parts] != [ns.qn(ns.WSA, "Address")]:
+            raise ExchangeError("0011", f"wsa:{name} may only hold an Address (endpoint references).", field=name)
+        if name != "From" and (envelope.wsa(name) or "").split("?")[0] != ns.WSA_ANONYMOUS:
+            raise ExchangeError(
+                "0011", f"wsa:{name} must be anonymous: exchanges are request/response only (WS003).", field=name
+            )

@@ -1,0 +1,79 @@
+"""The journal: every exchange recorded, accepted or refused, with its raw bytes (capped)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography import x509
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketenserver.exchange.storage import JournalEntry
+
+log = logging.getLogger(__name__)
+
+
+def describe(certificate: x509.Certificate | None) -> str | None:
+    """A certificate's identity for the journal: subject, issuer and serial; never key material."""
+    if certificate is None:
+        return None
+    return (f"{certificate.subject.rfc4514_string()} (issuer {certificate.issuer.rfc4514_string()}, "
+            f"serial {certificate.serial_number:x})")[:500]
+
+
+@dataclass
+class Exchange:
+    """What the pipeline learns about one request while handling it (one per request)."""
+
+    arrived_at: datetime
+    endpoint: str
+    profile: str | None = None
+    request: bytes = b""
+    request_size: int = 0
+    tls_oin: str | None = None
+    tls_subject: str | None = None
+    signer_oin: str | None = None
+    signer_subject: str | None = None
+    organisation_oin: str | None = None
+    operation: str | None = None
+    message_id: str | None = None
+    outcome: str = "refused"
+    verdict: str = ""
+    fault_code: str | None = None
+    response: bytes = b""
+    notes: list[str] = field(default_factory=list)
+
+
+class Journal:
+    def __init__(self, sessions: sessionmaker[Session], *, body_cap: int) -> None:
+        self._sessions = sessions
+        self._cap = body_cap
+
+    def record(self, exchange: Exchange, duration_ms: float) -> None:
+        entry = JournalEntry(
+            arrived_at=exchange.arrived_at,
+            duration_ms=duration_ms,
+            endpoint=exchange.endpoint[:200],
+            profile=exchange.profile,
+            tls_oin=exchange.tls_oin,
+            tls_subject=exchange.tls_subject,
+            signer_oin=exchange.signer_oin,
+            signer_subject=exchange.signer_subject,
+            organisation_oin=exchange.organisation_oin,
+            operation=exchange.operation,
+            message_id=(exchange.message_id or None) and exchange.message_id[:300],
+            outcome=exchange.outcome,
+            verdict=exchange.verdict[:500],
+            fault_code=exchange.fault_code,
+            request_size=exchange.request_size,
+            request=exchange.request[: self._cap],
+            response_size=len(exchange.response),
+            response=exchange.response[: self._cap],
+            body_cap=self._cap,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(entry)
+        except Exception:  # the answer is already decided; losing a journal line must not change it
+            log.exception("could not write journal entry for %s", exchange.endpoint)

@@ -1,0 +1,341 @@
+"""The secure pipeline: WSGI middleware that stands between the TLS socket and spyne.
+
+For each POST to ``/<feature>/<profile>`` it
+
+1. reads at most ``max_request_bytes`` and parses them with the hardened parser;
+2. checks the envelope (one Body with one element, only WS-A and WS-Security headers), the
+   SOAPAction and WS-Addressing (WS002, WA001), and maps Action and Body to a WSDL operation;
+3. in profile 2W-be-S: Timestamp freshness (WB002), algorithms, that Body, Timestamp and every
+   WS-A header are signed at their own places (WB004), the signature itself (signxml), the
+   signer's certificate chain and CRL (WT004), that the signer is the TLS client or a registered
+   intermediary for it, and that the signature was not seen before (replay);
+4. validates the (signed copy of the) Body against the published XSD;
+5. answers a retry of a state-changing request (same MessageID) with the stored reply, or calls
+   spyne with an envelope holding only the signed Body and commits the unit of work;
+6. validates the response against the XSD, adds WS-A response headers, a Timestamp and a
+   SignatureConfirmation and signs it (faults too), and journals the exchange.
+
+Anything unexpected becomes fault 0500; the log keeps the detail, the wire never does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from lxml import etree
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketenserver import namespaces as ns
+from ketenserver import wsse
+from ketenserver.context import ENVIRON_KEY, CallContext
+from ketenserver.contracts import WsdlOperation
+from ketenserver.errors import ExchangeError, KetenError
+from ketenserver.exchange import storage
+from ketenserver.exchange.envelope import Envelope, check_request_addressing, read_envelope
+from ketenserver.exchange.journal import Exchange, Journal, describe
+from ketenserver.exchange.validation import validate_payload
+from ketenserver.faults import Fault, fault_body, fault_for
+from ketenserver.soap import ERROR_KEY
+from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
+from ketenserver.xmlparse import parse_trusted, parse_untrusted
+
+log = logging.getLogger(__name__)
+
+SIGNED = "2W-be-S"
+UNSIGNED = "2W-be"
+FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
+Clock = Callable[[], datetime]
+StartResponse = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One feature offered in one profile at ``/<feature>/<profile>``."""
+
+    feature_key: str
+    profile: str
+    operations: dict[str, WsdlOperation]
+    """By the Clark name of the request's Body element."""
+    state_changing: frozenset[str]
+    schema: etree.XMLSchema
+    spyne_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+    @property
+    def path(self) -> str:
+        return f"/{self.feature_key}/{self.profile}"
+
+    @property
+    def signed(self) -> bool:
+        return self.profile == SIGNED
+
+
+@dataclass
+class _Answer:
+    payload: etree._Element | None = None
+    fault: Fault | None = None
+    action: str | None = None
+    confirm: str | None = None
+    """The request's SignatureValue, echoed in a SignatureConfirmation (WB014)."""
+    relates_to: str | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        trust: TrustStore,
+        signer: wsse.MessageSigner,
+        journal: Journal,
+        max_request_bytes: int,
+        timestamp_max_age: int,
+        timestamp_max_skew: int,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._trust = trust
+        self._signer = signer
+        self._journal = journal
+        self._max_bytes = max_request_bytes
+        self._max_age = timestamp_max_age
+        self._max_skew = timestamp_max_skew
+        self._clock = clock
+        self._tls_cache: dict[str, tuple[x509.Certificate, str | None]] = {}
+
+    # -- WSGI --------------------------------------------------------------------------------
+
+    def handle(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse
+               ) -> list[bytes]:
+        started = time.perf_counter()
+        exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile)
+        answer = _Answer()
+        try:
+            answer = self._process(endpoint, environ, exchange)
+            exchange.outcome = exchange.outcome if exchange.outcome != "refused" else "accepted"
+            exchange.verdict = exchange.verdict or "accepted"
+        except KetenError as error:
+            answer.fault = fault_for(error)
+            exchange.outcome, exchange.fault_code = "refused", answer.fault.spec.code
+            exchange.verdict = answer.fault.faultstring
+        except Exception:
+            log.exception("unexpected error on %s (message %s)", endpoint.path, exchange.message_id)
+            answer.fault = fault_for(KetenError("0500", ""))
+            exchange.outcome, exchange.fault_code = "refused", "0500"
+            exchange.verdict = "internal error (see server log)"
+        answer.relates_to = answer.relates_to or exchange.message_id
+        body = self._render(endpoint, answer)
+        exchange.response = body
+        status = "500 Internal Server Error" if answer.fault else "200 OK"
+        start_response(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        self._journal.record(exchange, (time.perf_counter() - started) * 1000)
+        return [body]
+
+    # -- inbound -----------------------------------------------------------------------------
+
+    def _read(self, environ: dict[str, Any], exchange: Exchange) -> bytes:
+        try:
+            declared = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > self._max_bytes:
+            exchange.request_size = declared
+            raise ExchangeError("0101", f"The message is {declared} bytes; the limit is {self._max_bytes}.")
+        raw = environ["wsgi.input"].read(min(declared, self._max_bytes + 1) if declared else self._max_bytes + 1)
+        exchange.request, exchange.request_size = raw, len(raw)
+        if len(raw) > self._max_bytes:
+            raise ExchangeError("0101", f"The message exceeds the limit of {self._max_bytes} bytes.")
+        content_type = environ.get("CONTENT_TYPE", "").lower()
+        if "charset=" in content_type and "charset=utf-8" not in content_type.replace('"', ""):
+            raise ExchangeError("0009", "The Content-Type names a charset other than UTF-8 (WS006).")
+        return bytes(raw)
+
+    def _tls_identity(self, environ: dict[str, Any], exchange: Exchange) -> str:
+        pem = environ.get("SSL_CLIENT_CERT")
+        if not pem:  # the TLS layer requires a certificate; this guards a misconfigured deployment
+            raise ExchangeError("0002", "No client certificate was presented on the TLS connection.")
+        cached = self._tls_cache.get(pem)
+        if cached is None:
+            certificate = x509.load_pem_x509_certificate(pem.encode())
+            cached = (certificate, oin_of(certificate))
+            if len(self._tls_cache) > 1024:
+                self._tls_cache.clear()
+            self._tls_cache[pem] = cached
+        certificate, oin = cached
+        exchange.tls_subject, exchange.tls_oin = describe(certificate), oin
+        if not oin:
+            raise ExchangeError("0002", "The TLS client certificate carries no OIN in its subject serialNumber "
+                                "(PKI001).", field="serialNumber")
+        return oin
+
+    def _operation(self, endpoint: Endpoint, envelope: Envelope, environ: dict[str, Any]) -> WsdlOperation:
+        operation = endpoint.operations.get(envelope.payload.tag)
+        if operation is None:
+            name = etree.QName(envelope.payload).localname
+            raise ExchangeError("0004", f"The Body element {name} is not an operation of this service.",
+                                field=name)
+        action = envelope.wsa("Action")
+        if action is not None and action != operation.action:
+            raise ExchangeError("0011", f"wsa:Action {action!r} does not belong to the Body's operation "
+                                f"{operation.name} (expected {operation.action!r}).", field="Action")
+        soap_action = environ.get("HTTP_SOAPACTION")
+        if soap_action is not None and soap_action.strip('"') not in ("", action or operation.action):
+            raise ExchangeError("0003", "The HTTP SOAPAction must be empty or equal wsa:Action (WS002).",
+                                field="SOAPAction")
+        return operation
+
+    def _process(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange) -> _Answer:
+        tls_oin = self._tls_identity(environ, exchange)
+        raw = self._read(environ, exchange)
+        envelope = read_envelope(parse_untrusted(raw))
+        exchange.message_id = envelope.wsa("MessageID")
+        operation = self._operation(endpoint, envelope, environ)
+        exchange.operation = operation.name
+        changes_state = operation.name in endpoint.state_changing
+        check_request_addressing(envelope, endpoint_path=endpoint.path, requires_from=changes_state)
+        now = self._clock()
+        answer = _Answer(action=operation.output_action)
+        organisation = tls_oin
+        payload = envelope.payload
+        if endpoint.signed:
+            payload, organisation, answer.confirm = self._verify(envelope, tls_oin, exchange, now)
+        exchange.organisation_oin = organisation
+        validate_payload(endpoint.schema, payload)
+        with self._sessions() as session:
+            if storage.find_organisation(session, organisation) is None:
+                raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
+                                    field="OIN")
+            message_id = exchange.message_id or ""
+            if changes_state:
+                stored = storage.stored_reply(session, organisation, message_id)
+                if stored is not None:
+                    exchange.outcome, exchange.verdict = "retried", "retry answered with the stored reply"
+                    answer.payload = parse_trusted(stored.body)
+                    return answer
+            call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
+                               now=now, profile=endpoint.profile)
+            answer.payload = self._call_spyne(endpoint, environ, payload, call)
+            validate_payload(endpoint.schema, answer.payload, outbound=True)
+            if changes_state:
+                session.add(storage.StoredReply(
+                    organisation_oin=organisation, message_id=message_id, operation=operation.name,
+                    body=etree.tostring(answer.payload), created_at=now))
+            try:
+                session.commit()
+            except IntegrityError:
+                # A concurrent retry with the same MessageID committed first: answer with its reply.
+                session.rollback()
+                stored = storage.stored_reply(session, organisation, message_id) if changes_state else None
+                if stored is None:
+                    raise
+                exchange.outcome, exchange.verdict = "retried", "concurrent retry answered with the stored reply"
+                answer.payload = parse_trusted(stored.body)
+        return answer
+
+    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime
+                ) -> tuple[etree._Element, str, str]:
+        security = envelope.security
+        if security is None:
+            raise ExchangeError("0110", "Profile 2W-be-S requires a wsse:Security header with a signature "
+                                "(WB013).", field="Security")
+        stamp = wsse.read_timestamp(security)
+        wsse.check_freshness(stamp, now=now, max_age=self._max_age, max_skew=self._max_skew)
+        required = {"Body": envelope.body, "Timestamp": stamp.element}
+        required.update({f"wsa:{name}": element for name, element in envelope.addressing.items()})
+        verified = wsse.verify(envelope.root, security, required)
+        certificate = verified.certificate
+        exchange.signer_subject = describe(certificate)
+        try:
+            signer_oin = self._trust.verify(certificate, at=now)
+        except UntrustedCertificate as error:
+            raise ExchangeError("0114", f"The signing certificate is not trusted: {error.message}",
+                                field="BinarySecurityToken") from None
+        exchange.signer_oin = signer_oin
+        organisation = self._authorise(tls_oin, signer_oin)
+        digest = hashlib.sha256(verified.signature_value.encode()).hexdigest()
+        expires = max(stamp.created + timedelta(seconds=self._max_age), stamp.expires or now)
+        with self._sessions() as session:
+            if not storage.remember_signature(session, digest, expires, now):
+                raise ExchangeError("0116", "This exact signed message was received before (replay). To retry, "
+                                    "send the same MessageID with a fresh Timestamp and signature.",
+                                    field="SignatureValue")
+        body = verified.signed_parts["Body"]
+        return body[0], organisation, verified.signature_value
+
+    def _authorise(self, tls_oin: str, signer_oin: str) -> str:
+        """The organisation the message is for; the pair must be registered unless it is one party."""
+        if signer_oin == tls_oin:
+            return tls_oin
+        with self._sessions() as session:
+            if storage.may_act_for(session, signer_oin, tls_oin):
+                return tls_oin
+            if storage.may_act_for(session, tls_oin, signer_oin):
+                return signer_oin
+        raise ExchangeError("0002", f"The signer {signer_oin} is neither the TLS client {tls_oin} nor an "
+                            "intermediary registered to act for it.", field="BinarySecurityToken")
+
+    def _call_spyne(self, endpoint: Endpoint, environ: dict[str, Any], payload: etree._Element,
+                    call: CallContext) -> etree._Element:
+        request = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV})
+        etree.SubElement(request, ns.BODY).append(payload)
+        data = etree.tostring(request)
+        inner: dict[str, Any] = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SCRIPT_NAME": "",
+            "CONTENT_TYPE": "text/xml; charset=utf-8", "CONTENT_LENGTH": str(len(data)),
+            "SERVER_NAME": environ.get("SERVER_NAME", "localhost"), "SERVER_PORT": environ.get("SERVER_PORT", "443"),
+            "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": environ.get("HTTP_HOST", "localhost"),
+            "wsgi.input": io.BytesIO(data), "wsgi.url_scheme": "https", "wsgi.errors": environ.get("wsgi.errors"),
+            "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            ENVIRON_KEY: call,
+        }
+        output = b"".join(endpoint.spyne_app(inner, lambda *args: None))
+        error = inner.get(ERROR_KEY)
+        if error is not None:
+            raise error
+        body = parse_trusted(output).find(ns.BODY)
+        result = body[0] if body is not None and len(body) else None
+        if result is None or result.tag == ns.FAULT_TAG:
+            log.error("spyne answered %s with a fault or nothing: %.500r", endpoint.path, output)
+            raise KetenError("0500", "")
+        return result
+
+    # -- outbound ----------------------------------------------------------------------------
+
+    def _render(self, endpoint: Endpoint, answer: _Answer) -> bytes:
+        root = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU})
+        header = etree.SubElement(root, ns.HEADER)
+        body = etree.SubElement(root, ns.BODY)
+        if answer.fault is not None:
+            body.append(fault_body(answer.fault))
+            action = FAULT_ACTION
+        else:
+            assert answer.payload is not None
+            body.append(answer.payload)
+            action = answer.action or FAULT_ACTION
+        parts = [body]
+        for name, value in (("Action", action), ("MessageID", wsse.new_message_id()),
+                            ("RelatesTo", answer.relates_to), ("To", ns.WSA_ANONYMOUS)):
+            if value:
+                element = etree.SubElement(header, ns.qn(ns.WSA, name))
+                element.text = value
+                parts.append(element)
+        if endpoint.signed:
+            security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
+            security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
+            stamp = wsse.new_timestamp(self._clock())
+            security.append(stamp)
+            parts.append(stamp)
+            if answer.confirm:
+                confirmation = etree.SubElement(security, ns.qn(ns.WSSE11, "SignatureConfirmation"),
+                                                {"Value": answer.confirm}, nsmap={"wsse11": ns.WSSE11})
+                parts.append(confirmation)
+            self._signer.sign(root, security, parts)
+        return etree.tostring(root, xml_declaration=True, encoding="utf-8")

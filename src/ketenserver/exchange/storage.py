@@ -1,0 +1,173 @@
+"""Tables of the exchange core: organisations, replay memory, stored replies and the journal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ketenserver.db import Base
+
+ORGANISATION_KINDS = ("school", "company", "vendor", "government")
+
+
+class Organisation(Base):
+    """Who may call: one row per OIN, as in the sector's certificate administration."""
+
+    __tablename__ = "organisations"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    brin: Mapped[str | None] = mapped_column(String(4), unique=True)
+    kvk_number: Mapped[str | None] = mapped_column(String(8))
+
+
+class Mandate(Base):
+    """An intermediary (a hosting vendor) registered to act for an organisation."""
+
+    __tablename__ = "mandates"
+
+    intermediary_oin: Mapped[str] = mapped_column(ForeignKey("organisations.oin"), primary_key=True)
+    organisation_oin: Mapped[str] = mapped_column(ForeignKey("organisations.oin"), primary_key=True)
+
+
+class SeenSignature(Base):
+    """Replay memory: the digest of every accepted SignatureValue until its Timestamp expires.
+
+    It lives in the database so that every server process shares it; the primary key decides a
+    race between two processes receiving the same bytes at once.
+    """
+
+    __tablename__ = "seen_signatures"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StoredReply(Base):
+    """The reply to a state-changing request, kept so a retry (same MessageID) gets it again."""
+
+    __tablename__ = "stored_replies"
+
+    organisation_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(100))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    """The response's Body child, serialised; headers and signature are made fresh per reply."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JournalEntry(Base):
+    """One exchange, accepted or refused. Never holds key material."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    duration_ms: Mapped[float]
+    endpoint: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[str | None] = mapped_column(String(10))
+    tls_oin: Mapped[str | None] = mapped_column(String(20), index=True)
+    tls_subject: Mapped[str | None] = mapped_column(String(500))
+    signer_oin: Mapped[str | None] = mapped_column(String(20))
+    signer_subject: Mapped[str | None] = mapped_column(String(500))
+    organisation_oin: Mapped[str | None] = mapped_column(String(20), index=True)
+    operation: Mapped[str | None] = mapped_column(String(100), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(10), index=True)
+    """accepted, refused or retried (a retry answered from the stored reply)."""
+    verdict: Mapped[str] = mapped_column(String(500))
+    fault_code: Mapped[str | None] = mapped_column(String(20))
+    request_size: Mapped[int]
+    request: Mapped[bytes] = mapped_column(LargeBinary)
+    response_size: Mapped[int]
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    body_cap: Mapped[int]
+    """The cap in force when the entry was written: request/response beyond it were cut off."""
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+def find_organisation(session: Session, oin: str) -> Organisation | None:
+    return session.get(Organisation, oin)
+
+
+def may_act_for(session: Session, intermediary_oin: str, organisation_oin: str) -> bool:
+    return session.get(Mandate, (intermediary_oin, organisation_oin)) is not None
+
+
+def remember_signature(session: Session, digest: str, expires_at: datetime, now: datetime) -> bool:
+    """Record a signature; False when it was already seen (a replay). Commits on its own.
+
+    Runs in its own short transaction before the request's work, so that two processes racing
+    with the same bytes are decided by the primary key and only one proceeds.
+    """
+    session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
+    session.add(SeenSignature(digest=digest, expires_at=expires_at))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def stored_reply(session: Session, organisation_oin: str, message_id: str) -> StoredReply | None:
+    return session.get(StoredReply, (organisation_oin, message_id))
+
+
+def journal_page(
+    session: Session,
+    *,
+    oin: str | None = None,
+    operation: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+) -> Sequence[JournalEntry]:
+    query = select(JournalEntry).order_by(JournalEntry.id.desc()).limit(limit)
+    if oin:
+        query = query.where((JournalEntry.organisation_oin == oin) | (JournalEntry.tls_oin == oin))
+    if operation:
+        query = query.where(JournalEntry.operation == operation)
+    if outcome:
+        query = query.where(JournalEntry.outcome == outcome)
+    return session.scalars(query).all()
+
+
+def register_organisation(
+    session: Session, *, oin: str, name: str, kind: str, brin: str | None = None, kvk_number: str | None = None
+) -> Organisation:
+    """Add or update an organisation (idempotent)."""
+    if kind not in ORGANISATION_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(ORGANISATION_KINDS)}")
+    organisation = session.get(Organisation, oin) or Organisation(oin=oin)
+    organisation.name, organisation.kind = name, kind
+    organisation.brin, organisation.kvk_number = brin, kvk_number
+    session.add(organisation)
+    return organisation
+
+
+def grant_mandate(session: Session, *, intermediary_oin: str, organisation_oin: str) -> None:
+    if session.get(Mandate, (intermediary_oin, organisation_oin)) is None:
+        session.add(Mandate(intermediary_oin=intermediary_oin, organisation_oin=organisation_oin))
+
+
+def organisations(session: Session) -> Sequence[Organisation]:
+    return session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.oin)).all()
+
+
+def mandates(session: Session) -> Sequence[Mandate]:
+    return session.scalars(select(Mandate)).all()

@@ -1,0 +1,30 @@
+"""What an emulated exchange contributes to the server.
+
+Each feature package (``recognitions``, later ``absence``, ...) exposes one :class:`Feature` in
+its ``feature.py``; :data:`ketenserver.features.FEATURES` lists them. The app factory mounts each
+at ``/<key>/<profile>``, the fault catalogue takes its codes, and the seeder calls its seed.
+The operations themselves (names, elements, actions) are read from the feature's published WSDL,
+never restated in code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ketenserver.faults import FaultSpec
+
+
+@dataclass(frozen=True)
+class Feature:
+    key: str
+    """URL segment and contract file stem: ``wsdl/<key>.wsdl``, ``xsd/<key>.xsd``."""
+    title: str
+    spyne_services: tuple[type, ...]
+    faults: tuple[FaultSpec, ...] = ()
+    state_changing: frozenset[str] = field(default_factory=frozenset)
+    """Operation names whose retry (same MessageID) must return the original reply."""
+    seed: Callable[..., Any] | None = None
+    """Fill the sandbox with demo data: ``seed(session, seed_number, companies=N)``; returns a count."""
+    profiles: tuple[str, ...] = ("2W-be-S", "2W-be")

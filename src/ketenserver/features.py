@@ -1,0 +1,8 @@
+"""The emulated exchanges this server offers; add a feature here to mount it."""
+
+from __future__ import annotations
+
+from ketenserver.feature import Feature
+from ketenserver.recognitions.feature import FEATURE as RECOGNITIONS
+
+FEATURES: tuple[Feature, ...] = (RECOGNITIONS,)

@@ -1,0 +1,8 @@
+"""Imports every storage module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from __future__ import annotations
+
+from ketenserver.exchange import storage as exchange_storage
+from ketenserver.recognitions import storage as recognitions_storage
+
+__all__ = ["exchange_storage", "recognitions_storage"]

@@ -1,0 +1,16 @@
+"""The recognitions exchange as the server mounts it: ``/sbb-erkenningen/<profile>``."""
+
+from __future__ import annotations
+
+from ketenserver.feature import Feature
+from ketenserver.recognitions.errors import FAULTS
+from ketenserver.recognitions.seed import seed
+from ketenserver.recognitions.service import ErkenningenService
+
+FEATURE = Feature(
+    key="sbb-erkenningen",
+    title="SBB White Label 2.1 – erkenningen",
+    spyne_services=(ErkenningenService,),
+    faults=FAULTS,
+    seed=seed,
+)

@@ -1,0 +1,330 @@
+"""Demo data for the SBB recognitions sandbox.
+
+:func:`seed` first writes the fixed :data:`DEMO_COMPANIES` (always the same ids, names and
+addresses, for the README and the tests), then a generated population: Dutch company names
+from sector words, family names and legal forms, real places with their real 4-digit postcode
+ranges and area codes, about 85% recognised for one to three qualifications of their sector,
+some with an earlier recognition withdrawn or expired. The same ``seed_number`` always gives
+the same data.
+
+The demo companies (recognitions open-ended, so the outcome never changes with the date):
+
+=========  ==============================  ======  ==  ==========================================
+id         name                            pc      nr  outcome of VaststellenLeerbedrijf
+=========  ==============================  ======  ==  ==========================================
+100000001  Bakkerij De Vries B.V.          1012AB  10  0 erkend (25173, 25174; 25183 withdrawn)
+100000002  Autobedrijf Jansen V.O.F.       3526KS  25  1 niet erkend (25242 withdrawn 2022-06-01)
+100000003  Schildersbedrijf Bakker B.V.    2517AB  12  3 meerdere without house number; 0 with 12
+100000004  Schildersbedrijf Bakker B.V.    2517AB  14  3 meerdere without house number; 0 with 14
+100000005  Stichting Zorgcentrum De Linde  8011AB   2  0 erkend ("Zorgcentrum De Linde": 2)
+=========  ==============================  ======  ==  ==========================================
+
+E-mail addresses and websites use the reserved top-level domain ``.example`` (RFC 2606), so a
+school system under test can never write to a real company. Nothing here commits: the caller
+owns the transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+from dataclasses import dataclass
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketenserver.recognitions import domain
+from ketenserver.recognitions.storage import CompanyModel, QualificationModel, RecognitionModel
+
+WITHDRAWAL_REASONS = ("veiligheid niet op orde", "geen begeleiding meer", "bedrijf gestopt")
+
+
+@dataclass(frozen=True)
+class Qualification:
+    crebo: str
+    name: str
+    level: int
+
+
+def load_qualifications() -> tuple[Qualification, ...]:
+    """The shipped ``kwalificaties.csv`` (lines starting with ``#`` cite the source)."""
+    text = resources.files("ketenserver.recognitions").joinpath("kwalificaties.csv").read_text("utf-8")
+    data = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("#"))
+    rows = csv.DictReader(io.StringIO(data))
+    return tuple(Qualification(r["crebo"], r["naam"], int(r["niveau"])) for r in rows)
+
+
+@dataclass(frozen=True)
+class DemoRecognition:
+    crebo: str
+    start: dt.date
+    end: dt.date | None = None
+    withdrawn_on: dt.date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    leerbedrijf_id: str
+    name: str
+    kvk_number: str
+    kvk_establishment: str | None
+    street: str
+    house_number: int
+    postcode: str
+    place: str
+    phone: str
+    size_class: str
+    sbi_code: str
+    recognitions: tuple[DemoRecognition, ...]
+    house_number_suffix: str | None = None
+
+    @property
+    def recognised(self) -> bool:
+        """Recognised on any day from 2021 on (the demo recognitions are open-ended)."""
+        return any(r.withdrawn_on is None and r.end is None for r in self.recognitions)
+
+
+_D = dt.date
+BAKKERIJ_DE_VRIES = DemoCompany(
+    "100000001", "Bakkerij De Vries B.V.", "34123456", "000012345678", "Damrak", 10, "1012AB",
+    "Amsterdam", "020-6241010", "10-49", "1071",
+    (DemoRecognition("25173", _D(2018, 8, 1)), DemoRecognition("25174", _D(2018, 8, 1)),
+     DemoRecognition("25183", _D(2019, 2, 1), withdrawn_on=_D(2023, 9, 1), reason="geen begeleiding meer")),
+)
+AUTOBEDRIJF_JANSEN = DemoCompany(
+    "100000002", "Autobedrijf Jansen V.O.F.", "30123457", "000023456789", "Europalaan", 25, "3526KS",
+    "Utrecht", "030-2881525", "1-9", "4520",
+    (DemoRecognition("25242", _D(2015, 8, 1), withdrawn_on=_D(2022, 6, 1),
+                     reason="veiligheid niet op orde"),),
+)
+SCHILDERSBEDRIJF_BAKKER_12 = DemoCompany(
+    "100000003", "Schildersbedrijf Bakker B.V.", "27123458", "000034567890", "Laan van Meerdervoort", 12,
+    "2517AB", "'s-Gravenhage", "070-3451212", "10-49", "4334",
+    (DemoRecognition("25029", _D(2016, 1, 1)), DemoRecognition("25030", _D(2016, 1, 1))),
+)
+SCHILDERSBEDRIJF_BAKKER_14 = DemoCompany(
+    "100000004", "Schildersbedrijf Bakker B.V.", "27123458", "000034567901", "Laan van Meerdervoort", 14,
+    "2517AB", "'s-Gravenhage", "070-3451414", "1-9", "4334",
+    (DemoRecognition("25030", _D(2020, 3, 1)),),
+)
+ZORGCENTRUM_DE_LINDE = DemoCompany(
+    "100000005", "Stichting Zorgcentrum De Linde", "41123459", "000045678912", "Kastanjelaan", 2, "8011AB",
+    "Zwolle", "038-4212020", "250+", "8710",
+    (DemoRecognition("25491", _D(2017, 1, 1)), DemoRecognition("25498", _D(2017, 1, 1))),
+)
+DEMO_COMPANIES: tuple[DemoCompany, ...] = (
+    BAKKERIJ_DE_VRIES, AUTOBEDRIJF_JANSEN, SCHILDERSBEDRIJF_BAKKER_12, SCHILDERSBEDRIJF_BAKKER_14,
+    ZORGCENTRUM_DE_LINDE,
+)
+
+# --- Tables for the generated population ----------------------------------------------------
+
+PLACES: tuple[tuple[str, int, int, str], ...] = (
+    # place, lowest and highest 4-digit postcode of the place, telephone area code
+    ("Amsterdam", 1011, 1109, "020"), ("Zaandam", 1501, 1509, "075"), ("Haarlem", 2011, 2037, "023"),
+    ("Alkmaar", 1811, 1827, "072"), ("Hoorn", 1621, 1628, "0229"), ("Den Helder", 1781, 1789, "0223"),
+    ("Hilversum", 1211, 1223, "035"), ("Almere", 1311, 1363, "036"), ("Lelystad", 8211, 8245, "0320"),
+    ("Utrecht", 3511, 3585, "030"), ("Amersfoort", 3811, 3829, "033"), ("'s-Gravenhage", 2491, 2597, "070"),
+    ("Leiden", 2311, 2334, "071"), ("Delft", 2611, 2629, "015"), ("Zoetermeer", 2711, 2729, "079"),
+    ("Rotterdam", 3011, 3089, "010"), ("Dordrecht", 3311, 3329, "078"), ("Gouda", 2801, 2809, "0182"),
+    ("Breda", 4811, 4839, "076"), ("Bergen op Zoom", 4611, 4625, "0164"), ("Tilburg", 5011, 5049, "013"),
+    ("'s-Hertogenbosch", 5211, 5237, "073"), ("Eindhoven", 5611, 5658, "040"),
+    ("Helmond", 5701, 5709, "0492"),
+    ("Oss", 5341, 5351, "0412"), ("Venlo", 5911, 5928, "077"), ("Roermond", 6041, 6046, "0475"),
+    ("Maastricht", 6211, 6229, "043"), ("Heerlen", 6411, 6422, "045"), ("Nijmegen", 6511, 6546, "024"),
+    ("Arnhem", 6811, 6846, "026"), ("Ede", 6711, 6718, "0318"), ("Apeldoorn", 7311, 7335, "055"),
+    ("Deventer", 7411, 7431, "0570"), ("Enschede", 7511, 7548, "053"), ("Hengelo", 7550, 7559, "074"),
+    ("Zwolle", 8011, 8047, "038"), ("Emmen", 7811, 7826, "0591"), ("Assen", 9401, 9409, "0592"),
+    ("Groningen", 9711, 9747, "050"), ("Leeuwarden", 8911, 8941, "058"), ("Middelburg", 4331, 4339, "0118"),
+    ("Goes", 4461, 4465, "0113"),
+)
+POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"  # F, I, O, Q, U and Y are not used in practice
+
+FAMILY_NAMES = (
+    "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit",
+    "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
+    "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs",
+    "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn", "Schouten",
+    "van Beek", "Willems", "van Vliet", "Hoekstra", "Maas", "Verhoeven", "Koster", "Prins", "Blom",
+    "Huisman", "Postma", "Kuipers", "Yılmaz", "Öztürk", "Çelik", "El Amrani", "Nguyen", "Hoëgen",
+)
+FANCY_NAMES = (
+    "De Gouden Leeuw", "Het Anker", "De Zon", "De Molen", "'t Hoekje", "De Eendracht", "De Kroon",
+    "Het Wapen", "De Sleutel", "Noord", "Oost", "West", "Centrum", "De Ster", "Het Gilde",
+)
+STREETS = (
+    "Dorpsstraat", "Kerkstraat", "Molenweg", "Industrieweg", "Stationsweg", "Hoofdstraat", "Marktplein",
+    "Nieuwstraat", "Schoolstraat", "Julianastraat", "Wilhelminastraat", "Beatrixlaan", "Oranjestraat",
+    "Parallelweg", "Energieweg", "Ambachtsweg", "Handelsweg", "Edisonstraat", "Havenstraat",
+    "Kastanjelaan", "Lindenlaan", "Eikenlaan", "Spoorstraat", "Kanaalweg", "Rembrandtlaan",
+    "Vincent van Goghstraat", "Prins Hendrikkade", "Zuiderkade", "Bedrijvenweg", "Koningin Julianaweg",
+)
+
+
+@dataclass(frozen=True)
+class Sector:
+    words: tuple[str, ...]
+    crebos: tuple[str, ...]
+    sbi_code: str
+    stichting: float = 0.0
+    """Share of companies that are a foundation (Stichting ...)."""
+
+
+SECTORS = (
+    Sector(("Bakkerij", "Banketbakkerij", "Warme Bakker"), ("25173", "25174", "25172", "25183"), "1071"),
+    Sector(("Restaurant", "Eetcafé", "Grand Café", "Hotel-Restaurant", "Lunchroom"),
+           ("25180", "25182", "25179", "25168", "25171"), "5610"),
+    Sector(("Bouwbedrijf", "Aannemersbedrijf", "Timmerbedrijf"),
+           ("25128", "25118", "25103", "25102"), "4120"),
+    Sector(("Schildersbedrijf", "Afbouwbedrijf"), ("25030", "25029"), "4334"),
+    Sector(("Installatiebedrijf", "Elektrotechniek", "Installatietechniek"),
+           ("25333", "25332", "25350", "25349"), "4321"),
+    Sector(("Autobedrijf", "Garage", "Autoservice"), ("25242", "25244", "25249"), "4520"),
+    Sector(("Rijwielhandel", "Fietsenmaker", "Tweewielers"), ("25231", "25167"), "4764"),
+    Sector(("Automatisering", "ICT", "Webdevelopment"), ("25187", "25189", "25192"), "6201"),
+    Sector(("Supermarkt",), ("25167", "25153", "25371"), "4711"),
+    Sector(("Modehuis", "Boutique"), ("25167", "25153"), "4771"),
+    Sector(("Administratiekantoor", "Accountantskantoor"), ("25139", "25150"), "6920"),
+    Sector(("Transportbedrijf", "Transport", "Logistiek"), ("25371", "25364"), "4941"),
+    Sector(("Kapsalon", "Haarstudio"), ("25400", "25399"), "9602"),
+    Sector(("Zorgcentrum", "Thuiszorg", "Woonzorgcentrum"),
+           ("25491", "25480", "25498", "25251"), "8710", stichting=0.7),
+    Sector(("Kinderopvang", "Kinderdagverblijf"), ("25486", "25498"), "8891", stichting=0.4),
+    Sector(("Hoveniersbedrijf", "Groenvoorziening"), ("25452", "25455"), "8130"),
+)
+SIZE_CLASSES = (("1-9", 50), ("10-49", 30), ("50-249", 15), ("250+", 5))
+FIRST_GENERATED_ID = 100000100
+
+
+def _domain_label(name: str) -> str:
+    return domain.name_key(name).encode("ascii", "ignore").decode() or "leerbedrijf"
+
+
+def _company_row(demo: DemoCompany) -> CompanyModel:
+    label = _domain_label(demo.name)
+    return CompanyModel(
+        leerbedrijf_id=demo.leerbedrijf_id, name=demo.name, name_key=domain.name_key(demo.name),
+        kvk_number=demo.kvk_number, kvk_establishment=demo.kvk_establishment, street=demo.street,
+        house_number=demo.house_number, house_number_suffix=domain.normalise_suffix(demo.house_number_suffix),
+        postcode=domain.normalise_postcode(demo.postcode), place=demo.place, country_code="NL",
+        phone=demo.phone, email=f"info@{label}.example", website=f"https://www.{label}.example",
+        size_class=demo.size_class, sbi_code=demo.sbi_code,
+        recognitions=[
+            RecognitionModel(crebo=r.crebo, start_date=r.start, end_date=r.end, withdrawn_on=r.withdrawn_on,
+                             withdrawal_reason=r.reason)
+            for r in demo.recognitions
+        ],
+    )
+
+
+class _Generator:
+    """One deterministic stream of companies; every choice comes from ``rng``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.next_id = FIRST_GENERATED_ID
+        self.kvk_numbers = {d.kvk_number for d in DEMO_COMPANIES}
+        self.taken = {(domain.name_key(d.name), d.postcode) for d in DEMO_COMPANIES}
+
+    def _date(self, first: dt.date, last: dt.date) -> dt.date:
+        day = first + dt.timedelta(days=self.rng.randint(0, (last - first).days))
+        return day.replace(day=1)
+
+    def _name(self, sector: Sector) -> str:
+        rng = self.rng
+        word, family = rng.choice(sector.words), rng.choice(FAMILY_NAMES)
+        pattern = rng.random()
+        if pattern < 0.45:
+            name = f"{word} {family}"
+        elif pattern < 0.75:
+            name = f"{family[0].upper()}{family[1:]} {word}"
+        else:
+            name = f"{word} {rng.choice(FANCY_NAMES)}"
+        if rng.random() < sector.stichting:
+            return f"Stichting {name}"
+        form = rng.choices(("", " B.V.", " V.O.F.", " & Zn.", " C.V."), weights=(40, 40, 12, 5, 3))[0]
+        return name + form
+
+    def _postcode(self, low: int, high: int) -> str:
+        while True:
+            letters = "".join(self.rng.choice(POSTCODE_LETTERS) for _ in range(2))
+            if letters not in domain.NEVER_ISSUED:
+                return f"{self.rng.randint(low, high)}{letters}"
+
+    def _phone(self, area: str) -> str:
+        """A 10-digit Dutch number written 0xx-xxxxxxx or 0xxx-xxxxxx; the first digit after it is 2-9."""
+        rest = 9 - len(area)
+        return f"{area}-{self.rng.randint(2, 9)}{self.rng.randint(0, 10**rest - 1):0{rest}d}"
+
+    def _kvk(self) -> str:
+        while True:
+            number = str(self.rng.randint(10_000_000, 99_999_999))
+            if number not in self.kvk_numbers:
+                self.kvk_numbers.add(number)
+                return number
+
+    def _recognitions(self, sector: Sector, recognised: bool) -> list[RecognitionModel]:
+        rng, rows = self.rng, []
+        if recognised:  # open-ended, so the share recognised does not change with the date
+            for crebo in rng.sample(sector.crebos, k=min(len(sector.crebos), rng.choice((1, 1, 2, 3)))):
+                start = self._date(dt.date(2010, 1, 1), dt.date(2024, 12, 1))
+                rows.append(RecognitionModel(crebo=crebo, start_date=start))
+        # An earlier recognition that ended, for a qualification without a current one.
+        others = [c for c in sector.crebos if c not in {r.crebo for r in rows}]
+        if others and rng.random() < (0.2 if recognised else 0.6):
+            start = self._date(dt.date(2008, 1, 1), dt.date(2018, 12, 1))
+            stop = self._date(start + dt.timedelta(days=400), dt.date(2024, 6, 1))
+            crebo = rng.choice(others)
+            if rng.random() < 0.7:
+                reasons = WITHDRAWAL_REASONS[:2] if recognised else WITHDRAWAL_REASONS  # not "gestopt"
+                rows.append(RecognitionModel(crebo=crebo, start_date=start, withdrawn_on=stop,
+                                             withdrawal_reason=rng.choice(reasons)))
+            else:
+                rows.append(RecognitionModel(crebo=crebo, start_date=start, end_date=stop))
+        return rows
+
+    def company(self) -> CompanyModel:
+        rng = self.rng
+        sector = rng.choice(SECTORS)
+        place, low, high, area = rng.choice(PLACES)
+        name, postcode = self._name(sector), self._postcode(low, high)
+        while (domain.name_key(name), postcode) in self.taken:
+            name = self._name(sector)
+        self.taken.add((domain.name_key(name), postcode))
+        self.next_id += rng.randint(1, 997)
+        label = _domain_label(name)
+        suffix = domain.normalise_suffix(rng.choice(("A", "B", "1", "bis"))) if rng.random() < 0.1 else None
+        establishment = f"0000{rng.randint(10_000_000, 99_999_999)}" if rng.random() < 0.9 else None
+        return CompanyModel(
+            leerbedrijf_id=str(self.next_id), name=name, name_key=domain.name_key(name),
+            kvk_number=self._kvk(), kvk_establishment=establishment, street=rng.choice(STREETS),
+            house_number=rng.choice((rng.randint(1, 40), rng.randint(1, 250))), house_number_suffix=suffix,
+            postcode=postcode, place=place, country_code="NL",
+            phone=self._phone(area),
+            email=f"info@{label}.example", website=f"https://www.{label}.example",
+            size_class=rng.choices([s for s, _ in SIZE_CLASSES], weights=[w for _, w in SIZE_CLASSES])[0],
+            sbi_code=sector.sbi_code, recognitions=self._recognitions(sector, recognised=rng.random() < 0.85),
+        )
+
+
+def seed(session: Session, seed_number: int = 0, companies: int = 500) -> int:
+    """Fill the SBB tables: qualifications, the demo companies, then generated ones up to *companies*.
+
+    Skips everything and returns 0 when companies already exist; otherwise returns the number
+    of companies added. Adds and flushes, never commits.
+    """
+    if session.scalar(select(CompanyModel.leerbedrijf_id).limit(1)) is not None:
+        return 0
+    known = set(session.scalars(select(QualificationModel.crebo)))
+    session.add_all(QualificationModel(crebo=q.crebo, name=q.name, level=q.level)
+                    for q in load_qualifications() if q.crebo not in known)
+    rows = [_company_row(demo) for demo in DEMO_COMPANIES]
+    generator = _Generator(random.Random(seed_number))  # noqa: S311 - demo data, not secrets
+    rows.extend(generator.company() for _ in range(max(0, companies - len(rows))))
+    session.add_all(rows)
+    session.flush()
+    return len(rows)

@@ -1,0 +1,115 @@
+"""Settings: one frozen dataclass, read from a TOML file and/or ``KETENSERVER_*`` variables.
+
+Precedence: defaults < TOML file (``--config`` or ``KETENSERVER_CONFIG``) < environment.
+Every setting that weakens security says so in its name and docstring.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "KETENSERVER_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("ketenserver-data")
+    """Where the default SQLite database lives."""
+    database_url: str = ""
+    """Any SQLAlchemy URL; empty means ``sqlite:///<data_dir>/ketenserver.sqlite3``."""
+    pki_dir: Path = Path("certs-dev")
+    """Development PKI (``ketenserver certs init``); supplies the defaults of the five paths below."""
+    server_cert: Path | None = None
+    server_key: Path | None = None
+    trust_bundle: Path | None = None
+    """Roots and intermediates that client and signer certificates must chain to."""
+    crl_files: tuple[Path, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8443
+    workers: int = 1
+    """Server processes sharing the port (SO_REUSEPORT); 0 means one per core."""
+    threads: int = 16
+    """Request threads per process."""
+    max_request_bytes: int = 4 * 1024 * 1024
+    """Requests larger than this are refused with fault 0101 before they are parsed."""
+    journal_body_cap: int = 256 * 1024
+    """Raw request/response bytes kept per journal entry; the cap is recorded with the entry."""
+    timestamp_max_age: int = 300
+    """Seconds a wsu:Timestamp Created may lie in the past (WB002)."""
+    timestamp_max_skew: int = 60
+    """Seconds a wsu:Timestamp Created may lie in the future (clock skew)."""
+    seed_companies: int = 3000
+    """Companies the sandbox seeds."""
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ketenserver.sqlite3').resolve()}"
+
+    @property
+    def server_cert_path(self) -> Path:
+        return self.server_cert or self.pki_dir / "DEV-ONLY-server-localhost.chain.pem"
+
+    @property
+    def server_key_path(self) -> Path:
+        return self.server_key or self.pki_dir / "DEV-ONLY-server-localhost.key.pem"
+
+    @property
+    def trust_bundle_path(self) -> Path:
+        return self.trust_bundle or self.pki_dir / "DEV-ONLY-trust-bundle.pem"
+
+    @property
+    def crl_paths(self) -> tuple[Path, ...]:
+        return self.crl_files or (self.pki_dir / "DEV-ONLY-private-services-ca.crl.pem",)
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    text = str(kind)
+    if isinstance(raw, str):
+        if "tuple" in text:
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if "Path" in text:
+            return Path(raw)
+        if text == "int":
+            return int(raw)
+    if "tuple" in text and isinstance(raw, list):
+        return tuple(Path(p) for p in raw)
+    if "Path" in text and isinstance(raw, str):
+        return Path(raw)
+    return raw
+
+
+def load_settings(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Defaults, then the TOML file, then the environment, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or (Path(environ[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in environ else None)
+    names = {f.name for f in fields(Settings)} - {"extra"}
+    if config_file is not None:
+        with config_file.open("rb") as handle:
+            data = tomllib.load(handle)
+        section = data.get("ketenserver", data)
+        unknown = set(section) - names
+        if unknown:
+            raise ValueError(f"unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
+        values.update({k: _coerce(k, v) for k, v in section.items()})
+    for name in names:
+        if ENV_PREFIX + name.upper() in environ:
+            values[name] = _coerce(name, environ[ENV_PREFIX + name.upper()])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values)

@@ -1,0 +1,106 @@
+"""Craft signed WUS requests by hand: for tests, conformance scenarios and attack messages.
+
+The client library (``ketenclient``) is what a school system uses; this builder gives testers
+full control instead: which parts are signed, the Timestamp's times, extra or missing headers,
+and the tree itself to tamper with after signing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from lxml import etree
+
+from ketenserver import namespaces as ns
+from ketenserver.wsse import MessageSigner, new_message_id, utc_text
+
+ALL_PARTS = ("Body", "Timestamp", "To", "From", "Action", "MessageID")
+
+
+@dataclass
+class Built:
+    root: etree._Element
+    message_id: str
+    signature_value: str | None
+
+    @property
+    def header(self) -> etree._Element:
+        return self.root[0]
+
+    @property
+    def body(self) -> etree._Element:
+        return self.root[1]
+
+    @property
+    def security(self) -> etree._Element:
+        security = self.header.find(ns.SECURITY)
+        assert security is not None
+        return security
+
+    def wsa(self, name: str) -> etree._Element:
+        element = self.header.find(ns.qn(ns.WSA, name))
+        assert element is not None
+        return element
+
+    def bytes(self) -> bytes:
+        return etree.tostring(self.root, xml_declaration=True, encoding="utf-8")
+
+
+@dataclass
+class RequestBuilder:
+    signer: MessageSigner | None
+    """None builds an unsigned request (profile 2W-be)."""
+    endpoint: str
+    oin: str
+
+    @classmethod
+    def from_files(cls, cert: Path, key: Path, endpoint: str, oin: str) -> RequestBuilder:
+        return cls(MessageSigner.from_pem(key.read_bytes(), cert.read_bytes()), endpoint, oin)
+
+    def build(
+        self,
+        payload: bytes | etree._Element,
+        *,
+        action: str,
+        message_id: str | None = None,
+        created: datetime | None = None,
+        lifetime: int = 300,
+        sign: Sequence[str] = ALL_PARTS,
+        extra_headers: Iterable[etree._Element] = (),
+    ) -> Built:
+        root = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU})
+        header = etree.SubElement(root, ns.HEADER)
+        body = etree.SubElement(root, ns.BODY)
+        body.append(etree.fromstring(payload) if isinstance(payload, bytes) else payload)
+        message_id = message_id or new_message_id()
+        parts = {"Body": body}
+        for name, value in (("To", self.endpoint), ("Action", action), ("MessageID", message_id)):
+            element = etree.SubElement(header, ns.qn(ns.WSA, name))
+            element.text = value
+            parts[name] = element
+        sender = etree.SubElement(header, ns.qn(ns.WSA, "From"))
+        etree.SubElement(sender, ns.qn(ns.WSA, "Address")).text = f"{ns.WSA_ANONYMOUS}?oin={self.oin}"
+        parts["From"] = sender
+        for extra in extra_headers:
+            header.append(extra)
+        signature_value = None
+        if self.signer is not None:
+            security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
+            security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
+            moment = created or datetime.now(UTC)
+            stamp = etree.SubElement(security, ns.TIMESTAMP)
+            etree.SubElement(stamp, ns.qn(ns.WSU, "Created")).text = utc_text(moment)
+            etree.SubElement(stamp, ns.qn(ns.WSU, "Expires")).text = utc_text(moment + timedelta(seconds=lifetime))
+            parts["Timestamp"] = stamp
+            signature_value = self.signer.sign(root, security, [parts[name] for name in sign])
+        return Built(root, message_id, signature_value)
+
+
+def fault_code(content: bytes) -> str | None:
+    """The catalogue code of a fault response ("0111"), or None when it is no fault."""
+    root = etree.fromstring(content)
+    faultstring = root.findtext(f"{{{ns.SOAP_ENV}}}Body/{{{ns.SOAP_ENV}}}Fault/faultstring")
+    return faultstring.split(":", 1)[0] if faultstring else None

@@ -1,0 +1,166 @@
+"""Shared fixtures: a development PKI, a database (SQLite, or PostgreSQL when
+``KETENSERVER_TEST_DATABASE_URL`` is set), the app, and a real mutual-TLS server on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from ketenserver.app import KetenApp, create_app
+from ketenserver.cli import register_demo_parties
+from ketenserver.db import make_engine, make_session_factory
+from ketenserver.migrate import upgrade
+from ketenserver.pki import DEMO_PARTIES, DevPki, init_dev_pki
+from ketenserver.server import RunningServer, serve_in_thread
+from ketenserver.settings import Settings
+
+TEST_DATABASE_ENV = "KETENSERVER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    return init_dev_pki(tmp_path_factory.mktemp("pki"))
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(TEST_DATABASE_ENV) else ["sqlite"]
+
+
+def _fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own for this test session: a SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    server_url = os.environ[TEST_DATABASE_ENV]
+    name = f"ketenserver_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every database test runs on SQLite, and also on PostgreSQL when the variable is set."""
+    yield from _fresh_database(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def settings(pki: DevPki, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), database_url=database_url,
+                    pki_dir=pki.directory, port=0, threads=8, max_request_bytes=512 * 1024)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        register_demo_parties(session, DEMO_PARTIES)
+    from ketenserver.features import FEATURES
+
+    for feature in FEATURES:
+        if feature.seed is not None:
+            with sessions.begin() as session:
+                feature.seed(session, 0, companies=200)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine) -> KetenApp:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, app: KetenApp) -> Iterator[RunningServer]:
+    running = serve_in_thread(replace(settings, port=0), app)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(server: RunningServer) -> str:
+    return f"https://127.0.0.1:{server.port}"
+
+
+def tls_session(pki: DevPki, party: str | None) -> requests.Session:
+    """A requests session presenting ``party``'s certificate (or none) and trusting the dev PKI."""
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace our trust anchor
+    session.verify = str(pki.trust_bundle)
+    if party is not None:
+        files = pki.party(party)
+        session.cert = (str(files.chain), str(files.key))
+    return session
+
+
+@pytest.fixture(scope="session")
+def school_session(pki: DevPki) -> Iterator[requests.Session]:
+    session = tls_session(pki, "school-25LX")
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+SBB_NS = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
+VASTSTELLEN_ACTION = f"{SBB_NS}:VaststellenLeerbedrijf"
+SIGNED_PATH = "/sbb-erkenningen/2W-be-S"
+
+
+def vaststellen_payload(naam: str = "Bakkerij De Vries", postcode: str = "1012 AB") -> bytes:
+    return (f'<sbb:VaststellenLeerbedrijf xmlns:sbb="{SBB_NS}"><sbb:Naam>{naam}</sbb:Naam>'
+            f"<sbb:Postcode>{postcode}</sbb:Postcode></sbb:VaststellenLeerbedrijf>").encode()
+
+
+@pytest.fixture(scope="session")
+def builder_for(pki: DevPki, base_url: str):  # type: ignore[no-untyped-def]
+    """``builder_for("school-25LX")`` crafts requests signed with that party's key."""
+    from ketenserver.testing import RequestBuilder
+
+    def make(party: str, path: str = SIGNED_PATH, *, signed: bool = True) -> RequestBuilder:
+        files = pki.party(party)
+        built = RequestBuilder.from_files(files.cert, files.key, base_url + path, files.oin)
+        if not signed:
+            built.signer = None
+        return built
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def post(base_url: str, school_session: requests.Session):  # type: ignore[no-untyped-def]
+    """POST raw bytes to an endpoint over mutual TLS (as school 25LX unless a session is given)."""
+
+    def send(data: bytes, path: str = SIGNED_PATH, *, session: requests.Session | None = None,
+             soap_action: str | None = None) -> requests.Response:
+        headers = {"Content-Type": "text/xml; charset=utf-8"}
+        if soap_action is not None:
+            headers["SOAPAction"] = f'"{soap_action}"'
+        return (session or school_session).post(base_url + path, data=data, headers=headers, timeout=30)
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def payload():  # type: ignore[no-untyped-def]
+    """``payload(naam=..., postcode=...)``: a VaststellenLeerbedrijf request element."""
+    return vaststellen_payload

@@ -1,0 +1,377 @@
+"""The SBB recognitions contract: published WSDL/XSD, the spyne service and the golden messages agree.
+
+Spyne is called in-process through its WSGI application, with a CallContext in the environ as
+the pipeline would put it; responses are checked against the published XSD (not spyne's own)
+and against the hand-written golden messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketenserver import contracts
+from ketenserver import namespaces as ns
+from ketenserver.context import ENVIRON_KEY, CallContext
+from ketenserver.db import Base, make_engine, make_session_factory
+from ketenserver.errors import BusinessError
+from ketenserver.faults import Fault, fault_body
+from ketenserver.recognitions import domain, errors, seed, wire
+from ketenserver.recognitions.service import ErkenningenService, identification_response
+from ketenserver.soap import ERROR_KEY
+from ketenserver.spyne_compat import load_spyne
+
+load_spyne()
+
+from spyne import Application  # noqa: E402
+from spyne.interface.wsdl import Wsdl11  # noqa: E402
+from spyne.protocol.soap import Soap11  # noqa: E402
+from spyne.server.wsgi import WsgiApplication  # noqa: E402
+from spyne.util.xml import get_object_as_xml  # noqa: E402
+
+KEY = "sbb-erkenningen"
+TNS = ns.SBB_ERKENNINGEN
+XS = "http://www.w3.org/2001/XMLSchema"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / KEY
+NOW = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
+
+
+# --- Fixtures and helpers ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('sbb') / 'contract.sqlite3'}")
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        seed.seed(session, 0, companies=60)
+        session.commit()
+    yield factory
+    engine.dispose()
+
+
+def _application(validator: str | None) -> Application:
+    return Application(
+        [ErkenningenService], tns=TNS, name="ErkenningenService",
+        in_protocol=Soap11(validator=validator), out_protocol=Soap11(),
+    )
+
+
+@pytest.fixture(scope="module")
+def app() -> Application:
+    return _application("lxml")
+
+
+def _call(
+    application: Application, sessions: sessionmaker[Session], body: bytes
+) -> tuple[str, etree._Element, dict[str, Any]]:
+    """POST one SOAP envelope to spyne's WSGI app; the status, the Body's element and the environ."""
+    envelope = b'<s:Envelope xmlns:s="%s"><s:Body>%s</s:Body></s:Envelope>' % (ns.SOAP_ENV.encode(), body)
+    statuses: list[str] = []
+    with sessions() as session:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "localhost",
+            "SERVER_PORT": "8443", "wsgi.url_scheme": "https", "CONTENT_TYPE": "text/xml; charset=utf-8",
+            "CONTENT_LENGTH": str(len(envelope)), "wsgi.input": io.BytesIO(envelope), "HTTP_SOAPACTION": '""',
+            ENVIRON_KEY: CallContext(session=session, organisation_oin="00000099000000000101",
+                                     message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000001", now=NOW,
+                                     profile="2W-be-S"),
+        }
+        wsgi = WsgiApplication(application)
+        answer = b"".join(wsgi(environ, lambda status, _headers: statuses.append(status)))
+        session.rollback()
+    response_body = etree.fromstring(answer).find(ns.BODY)
+    assert response_body is not None and len(response_body) == 1  # WW003: exactly one Body element
+    return statuses[0], response_body[0], environ
+
+
+def _request(name: str, postcode: str, house_number: int | None = None) -> bytes:
+    element = etree.Element(ns.qn(TNS, "VaststellenLeerbedrijf"), nsmap={None: TNS})
+    etree.SubElement(element, ns.qn(TNS, "Naam")).text = name
+    etree.SubElement(element, ns.qn(TNS, "Postcode")).text = postcode
+    if house_number is not None:
+        etree.SubElement(element, ns.qn(TNS, "Huisnummer")).text = str(house_number)
+    return etree.tostring(element)
+
+
+def _golden(name: str) -> etree._Element:
+    return etree.parse(str(GOLDEN / name)).getroot()
+
+
+def _shape(element: etree._Element) -> tuple[Any, ...]:
+    """Tag, trimmed text and children, recursively: equal for equal XML whatever the prefixes."""
+    children = tuple(_shape(child) for child in element if isinstance(child.tag, str))
+    return element.tag, (element.text or "").strip(), children
+
+
+def _assert_valid(element: etree._Element) -> None:
+    schema = contracts.schema_for(KEY)
+    assert schema.validate(element), str(schema.error_log)
+
+
+# --- Golden messages and the published files ----------------------------------------------------
+
+
+GOLDEN_FILES = sorted(GOLDEN.glob("*.xml"))
+
+
+def test_the_golden_set_is_complete() -> None:
+    names = {path.name for path in GOLDEN_FILES}
+    assert {
+        "VaststellenLeerbedrijf.request.xml",
+        "VaststellenLeerbedrijfResponse.erkend.xml",
+        "VaststellenLeerbedrijfResponse.niet-erkend.xml",
+        "VaststellenLeerbedrijfResponse.niet-gevonden.xml",
+    } <= names
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.name)
+def test_every_golden_message_validates(path: Path) -> None:
+    root = etree.parse(str(path)).getroot()
+    _assert_valid(root)
+    operations = {op.name: op for op in contracts.operations(KEY)}
+    operation = operations[path.name.split(".")[0].removesuffix("Response")]
+    expected = operation.input_element if path.name.endswith(".request.xml") else operation.output_element
+    assert root.tag == expected
+
+
+def test_the_schema_refuses_what_the_rules_refuse() -> None:
+    request = _golden("VaststellenLeerbedrijf.request.xml")
+    postcode = request.find(ns.qn(TNS, "Postcode"))
+    assert postcode is not None
+    for bad in ("0123AB", "1234SA", "1234 sd", "1234  AB", "12345AB", "1234A"):
+        postcode.text = bad
+        assert not contracts.schema_for(KEY).validate(request), bad
+    for good in ("1234AB", "1234 ab", "9999 ZZ", "1234SB"):
+        postcode.text = good
+        _assert_valid(request)
+
+
+def test_wsdl_declares_an_action_per_operation_and_soap_action_equals_it() -> None:
+    operations = contracts.operations(KEY)
+    assert operations, "the WSDL declares no operation"
+    for op in operations:
+        assert op.action == f"{TNS}:{op.name}"  # WS008
+        assert op.output_action == f"{TNS}:{op.name}Response"
+        assert op.soap_action == op.action  # WS002
+    assert len({op.action for op in operations}) == len(operations)
+
+
+def test_wsdl_imports_the_published_schema_and_names_service_and_port() -> None:
+    path = contracts.wsdl_path(KEY)
+    root = etree.parse(str(path)).getroot()
+    imports = root.findall(f"{{{contracts.WSDL}}}types/{{{XS}}}schema/{{{XS}}}import")
+    assert [(i.get("namespace"), (path.parent / i.get("schemaLocation", "")).resolve()) for i in imports] == [
+        (TNS, contracts.xsd_path(KEY))
+    ]
+    port = root.find(f"{{{contracts.WSDL}}}service[@name='ErkenningenService']/{{{contracts.WSDL}}}port")
+    assert port is not None and port.get("name") == "ErkenningenPort"
+    address = port.find(f"{{{contracts.WSDL_SOAP11}}}address")
+    assert address is not None and address.get("location") == "https://127.0.0.1:8443/sbb-erkenningen/2W-be-S"
+
+
+# --- Spyne against the published contract -------------------------------------------------------
+
+
+def test_spyne_and_the_wsdl_agree_on_every_operation(app: Application) -> None:
+    spyne_side = set()
+    for dispatch_qname, descriptors in app.interface.service_method_map.items():
+        for d in descriptors:
+            in_qname = ns.qn(d.in_message.get_namespace(), d.in_message.get_element_name())
+            out_qname = ns.qn(d.out_message.get_namespace(), d.out_message.get_element_name())
+            assert dispatch_qname == in_qname  # spyne dispatches on the Body element's QName
+            spyne_side.add((d.operation_name, in_qname, out_qname))
+    published = {(op.name, op.input_element, op.output_element) for op in contracts.operations(KEY)}
+    assert spyne_side == published
+
+
+def _qname(node: etree._Element, value: str | None) -> str:
+    assert value, f"line {node.sourceline}: missing type"
+    prefix, _, local = value.rpartition(":")
+    return ns.qn(node.nsmap[prefix or None], local)
+
+
+def _components(schema: etree._Element) -> dict[tuple[str, str], Any]:
+    """Global declarations by (kind, name): what must agree, without order or documentation."""
+    found: dict[tuple[str, str], Any] = {}
+    for node in schema:
+        kind = etree.QName(node).localname if isinstance(node.tag, str) else None
+        name = node.get("name", "")
+        if kind == "element":
+            found[(kind, name)] = _qname(node, node.get("type"))
+        elif kind == "complexType":
+            found[(kind, name)] = tuple(
+                (e.get("name"), _qname(e, e.get("type")), e.get("minOccurs", "1"), e.get("maxOccurs", "1"),
+                 e.get("nillable", "false"))
+                for e in node.iterfind(f"{{{XS}}}sequence/{{{XS}}}element")
+            )
+        elif kind == "simpleType":
+            restriction = node.find(f"{{{XS}}}restriction")
+            assert restriction is not None
+            facets = {(etree.QName(f).localname, f.get("value"))
+                      for f in restriction.iterchildren(etree.Element)}
+            found[(kind, name)] = (_qname(restriction, restriction.get("base")), frozenset(facets))
+    return found
+
+
+def test_spyne_generates_the_published_schema(app: Application) -> None:
+    document = Wsdl11(app.interface)
+    document.build_interface_document("https://127.0.0.1:8443/sbb-erkenningen/2W-be-S")
+    generated = {
+        s.get("targetNamespace"): _components(s)
+        for s in etree.fromstring(document.get_interface_document()).iter(f"{{{XS}}}schema")
+    }
+    assert set(generated) == {TNS, ns.COMMON}
+    published_sbb = _components(etree.parse(str(contracts.xsd_path(KEY))).getroot())
+    assert generated[TNS] == published_sbb  # nothing missing, nothing extra
+    published_common = _components(etree.parse(str(contracts.xsd_path("common"))).getroot())
+    for key, declaration in generated[ns.COMMON].items():  # common.xsd also serves other services
+        assert published_common.get(key) == declaration, key
+
+
+OUTCOMES = [
+    ("erkend", None),
+    ("niet-erkend", _request("Autobedrijf Jansen", "3526KS")),
+    ("niet-gevonden", _request("Bakkerij de Vries", "3526KS")),
+    ("meerdere", _request("Schildersbedrijf Bakker", "2517 AB")),
+]
+
+
+@pytest.mark.parametrize(("outcome", "request_body"), OUTCOMES, ids=[o for o, _ in OUTCOMES])
+def test_spyne_answers_each_outcome_valid_and_as_the_golden_message(
+    app: Application, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
+) -> None:
+    if request_body is None:
+        request_body = (GOLDEN / "VaststellenLeerbedrijf.request.xml").read_bytes().split(b"?>", 1)[1]
+    status, response, environ = _call(app, sessions, request_body)
+    assert status.startswith("200"), etree.tostring(response)
+    assert ERROR_KEY not in environ
+    _assert_valid(response)
+    assert _shape(response) == _shape(_golden(f"VaststellenLeerbedrijfResponse.{outcome}.xml"))
+
+
+def test_optional_elements_serialise_valid() -> None:
+    """House-number addition and end date appear in no demo answer: check them here."""
+    company = domain.Company(
+        "123456789", "Hoveniersbedrijf 't Groen", "12345678",
+        domain.Address("Dorpsstraat", 7, "BIS", "9711AB", "Groningen"),
+    )
+    recognition = domain.Recognition(
+        "25452", "Medewerker hovenier", 2, dt.date(2020, 1, 1), end=dt.date(2027, 7, 31)
+    )
+    result = domain.Identification(domain.Signaalcode.ERKEND, "Erkend leerbedrijf gevonden.",
+                                   (domain.Match(company, (recognition,)),))
+    element = get_object_as_xml(identification_response(result), wire.VaststellenLeerbedrijfResponse)
+    _assert_valid(element)
+    assert element.findtext(f".//{{{TNS}}}Einddatum") == "2027-07-31"
+    assert element.findtext(f".//{{{ns.COMMON}}}HuisnummerToevoeging") == "BIS"
+    assert element.find(f".//{{{TNS}}}KvkVestigingsnummer") is None
+
+
+# --- Faults ------------------------------------------------------------------------------------
+
+
+def test_a_postcode_the_xsd_would_refuse_reaches_the_pipeline_as_sbb_1002(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Without XSD validation in spyne, the domain rule is the authority and names the field."""
+    status, response, environ = _call(_application(None), sessions, _request("Bakkerij de Vries", "1234 SA"))
+    assert status.startswith("500") and response.tag == ns.FAULT_TAG
+    error = environ[ERROR_KEY]
+    assert isinstance(error, BusinessError)
+    assert (error.code, error.field) == ("SBB-1002", "Postcode")
+
+
+def test_spyne_validation_refuses_before_the_domain(
+    app: Application, sessions: sessionmaker[Session]
+) -> None:
+    status, response, environ = _call(app, sessions, _request("Bakkerij de Vries", "0123AB"))
+    assert status.startswith("500") and response.tag == ns.FAULT_TAG
+    assert ERROR_KEY not in environ
+
+
+@pytest.mark.parametrize("spec", errors.FAULTS, ids=lambda s: s.code)
+def test_every_sbb_fault_detail_validates_against_fault_xsd(spec: Any) -> None:
+    detail = fault_body(Fault(spec, "message", "Postcode", with_detail=True)).find("detail")
+    assert detail is not None and len(detail) == 1
+    assert contracts.fault_schema().validate(detail[0]), str(contracts.fault_schema().error_log)
+    assert detail[0].findtext(ns.qn(ns.FAULT, "Code")) == spec.code
+
+
+def test_sbb_fault_codes_are_unique_and_prefixed() -> None:
+    codes = [spec.code for spec in errors.FAULTS]
+    assert len(set(codes)) == len(codes)
+    assert all(code.startswith("SBB-") and code[4:].isdigit() for code in codes)
+    assert all(spec.faultcode == "Client" for spec in errors.FAULTS)
+
+
+# --- Loading contracts safely -------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_cache() -> Iterator[None]:
+    """Schemas are cached per name for the process; these tests load throw-away ones."""
+    contracts.schema_for.cache_clear()
+    yield
+    contracts.schema_for.cache_clear()
+
+
+def _contracts_at(root: Path, monkeypatch: pytest.MonkeyPatch, schema: str) -> None:
+    (root / "wsdl").mkdir(parents=True)
+    (root / "xsd").mkdir()
+    (root / "xsd" / "probe.xsd").write_text(schema)
+    monkeypatch.setenv(contracts.ENV_VAR, str(root))
+
+
+def _importing(location: str) -> str:
+    return (f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:p">'
+            f'<xs:import namespace="urn:o" schemaLocation="{location}"/></xs:schema>')
+
+
+@pytest.mark.usefixtures("fresh_cache")
+def test_schema_imports_inside_the_contracts_directory_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _contracts_at(tmp_path, monkeypatch, _importing("inside.xsd"))
+    (tmp_path / "xsd" / "inside.xsd").write_text(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:o"/>')
+    assert isinstance(contracts.schema_for("probe"), etree.XMLSchema)
+
+
+@pytest.mark.usefixtures("fresh_cache")
+@pytest.mark.parametrize("where", ["relative", "file-uri", "http"])
+def test_schema_imports_may_not_leave_the_contracts_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    outside = tmp_path / "outside.xsd"  # a valid schema, so only the refusal can make loading fail
+    outside.write_text(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:o"/>')
+    location = {"relative": "../../outside.xsd", "file-uri": outside.as_uri(),
+                "http": "http://127.0.0.1:9/outside.xsd"}[where]
+    _contracts_at(tmp_path / "contracts", monkeypatch, _importing(location))
+    with pytest.raises(contracts.ContractError):
+        contracts.schema_for("probe")
+
+
+@pytest.mark.usefixtures("fresh_cache")
+def test_a_dtd_in_a_contract_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doctype = '<!DOCTYPE xs:schema [<!ENTITY e "x">]>'
+    _contracts_at(tmp_path, monkeypatch, f'{doctype}<xs:schema xmlns:xs="{XS}" targetNamespace="urn:p"/>')
+    with pytest.raises(contracts.ContractError):
+        contracts.schema_for("probe")
+
+
+def test_a_missing_contracts_directory_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(contracts.ENV_VAR, str(tmp_path))
+    with pytest.raises(contracts.ContractError, match="wsdl/ and xsd/"):
+        contracts.contracts_dir()
+    with pytest.raises(contracts.ContractError):
+        contracts.wsdl_path("../wsdl/sbb-erkenningen")

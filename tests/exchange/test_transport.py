@@ -1,0 +1,51 @@
+"""Mutual TLS: who never reaches the application."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+import requests
+
+from ketenserver.exchange.storage import JournalEntry
+
+
+@pytest.mark.parametrize("party", ["test-expired", "test-revoked", "test-foreign", None])
+def test_refused_client_never_reaches_the_application(pki, base_url, engine, party, payload, builder_for):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        before = session.scalar(select(func.count()).select_from(JournalEntry))
+    session_tls = requests.Session()
+    session_tls.trust_env = False
+    session_tls.verify = str(pki.trust_bundle)
+    if party is not None:
+        files = pki.party(party)
+        session_tls.cert = (str(files.chain), str(files.key))
+    data = builder_for("school-25LX").build(payload(), action="x").bytes()
+    with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
+        session_tls.post(base_url + "/sbb-erkenningen/2W-be-S", data=data, timeout=10)
+    with Session(engine) as session:
+        after = session.scalar(select(func.count()).select_from(JournalEntry))
+    assert after == before  # nothing was journalled: the handshake failed before any HTTP
+
+
+def test_tls_below_1_2_is_refused(pki, server):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(pki.trust_bundle)
+    files = pki.party("school-25LX")
+    context.load_cert_chain(files.chain, files.key)
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw, pytest.raises(ssl.SSLError):
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.do_handshake()
+
+
+def test_demo_school_is_served(post, builder_for, payload):
+    response = post(builder_for("school-25LX").build(payload(), action=
+                    "urn:ketenserver:sbb:whitelabel:erkenningen:2.1:VaststellenLeerbedrijf").bytes())
+    assert response.status_code == 200, response.text
