@@ -164,3 +164,17 @@ def post(base_url: str, school_session: requests.Session):  # type: ignore[no-un
 def payload():  # type: ignore[no-untyped-def]
     """``payload(naam=..., postcode=...)``: a VaststellenLeerbedrijf request element."""
     return vaststellen_payload
+
+
+@pytest.fixture(scope="session")
+def tls_for(pki: DevPki) -> Iterator[object]:
+    """``tls_for("school-30AB")``: a requests session presenting that party's certificate."""
+    opened: list[requests.Session] = []
+
+    def make(party: str | None) -> requests.Session:
+        opened.append(tls_session(pki, party))
+        return opened[-1]
+
+    yield make
+    for session in opened:
+        session.close()

@@ -39,7 +39,7 @@ from .credentials import Credentials
 from .errors import KetenClientError, SoapFault, fault_from_parts
 from .security import WusAddressing, WusSignature
 
-__all__ = ["ZEEP_SETTINGS", "ServiceClient", "fault_from_zeep"]
+__all__ = ["ZEEP_SETTINGS", "ServiceClient", "fault_from_zeep", "profile_security"]
 
 ZEEP_SETTINGS = zeep.Settings(
     strict=True,
@@ -104,7 +104,9 @@ class ServiceClient:
     ``server_oin`` (2W-be-S only) pins the OIN the response signer must carry. Connection and
     TLS errors arrive as :mod:`requests` exceptions; faults as :class:`SoapFault` subclasses;
     a response failing a security check as :class:`ResponseNotTrusted`.
-    The client is safe to share between threads; close it (or use ``with``) when done.
+    One client may serve several threads: each thread's response is matched to its own
+    request (MessageID and SignatureValue are kept per thread). Close it (or use ``with``) when
+    done, which also removes any temporary key files.
     """
 
     def __init__(

@@ -62,9 +62,10 @@ class KetenApp:
             address = f"{_base_url(environ)}{endpoint.path}"
             return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, address))
         if path.startswith("/xsd/") and _SCHEMA_NAME.match(path[5:]):
-            schema = contracts.xsd_path(path[5:])
-            if schema.is_file():
-                return _xml(start_response, schema.read_bytes())
+            try:
+                return _xml(start_response, contracts.xsd_path(path[5:]).read_bytes())
+            except contracts.ContractError:
+                pass
         if path.startswith("/wsdl/") and path.endswith(".wsdl"):
             key = path[6:-5]
             if any(e.feature_key == key for e in self.endpoints.values()):

@@ -58,8 +58,7 @@ def prepare(settings: Settings, *, companies: int | None = None, say=print) -> N
         for feature in FEATURES:
             if feature.seed is not None:
                 with sessions.begin() as session:
-                    count = feature.seed(session, 0, companies=companies or settings.seed_companies,
-                                         progress=say)
+                    count = feature.seed(session, 0, companies=companies or settings.seed_companies)
                 say(f"  {feature.key}: {count} demo records")
     finally:
         engine.dispose()

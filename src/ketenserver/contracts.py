@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
 from lxml import etree
@@ -78,7 +78,10 @@ def xsd_path(name: str) -> Path:
     return path
 
 
-class _ContractsOnly(etree.Resolver):
+_Resolver: Any = etree.Resolver  # lxml-stubs lack resolve()'s context argument and resolve_filename
+
+
+class _ContractsOnly(_Resolver):
     """Let schema imports load local files inside the contracts directory, and nothing else."""
 
     def __init__(self, root: Path) -> None:
@@ -105,8 +108,8 @@ def _parser(root: Path) -> etree.XMLParser:
 
 def _parse(path: Path) -> etree._ElementTree:
     tree = etree.parse(str(path), _parser(contracts_dir()))
-    if tree.docinfo.doctype:
-        raise ContractError(f"{path}: a DTD is not allowed in a contract")
+    if cast(Any, tree.docinfo).doctype:  # lxml-stubs lack DocInfo.doctype
+        raise ContractError(f"{path}: a DOCTYPE is not allowed in a contract")
     return tree
 
 
@@ -207,3 +210,20 @@ def operations(key: str) -> tuple[WsdlOperation, ...]:
             )
         )
     return tuple(found)
+
+
+_ADDRESS = re.compile(rb'(<soap:address\s+location=")[^"]*(")')
+
+
+@functools.cache
+def _published(key: str) -> bytes:
+    data = wsdl_path(key).read_bytes()
+    if len(_ADDRESS.findall(data)) != 1:
+        raise ContractError(f"{key}.wsdl must hold exactly one soap:address")
+    return data
+
+
+def published_wsdl(key: str, address: str) -> bytes:
+    """The published WSDL byte for byte, but for ``soap:address``, set to ``address``."""
+    escaped = address.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").encode()
+    return _ADDRESS.sub(lambda match: match.group(1) + escaped + match.group(2), _published(key), count=1)

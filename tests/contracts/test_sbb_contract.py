@@ -99,7 +99,8 @@ def _request(name: str, postcode: str, house_number: int | None = None) -> bytes
     etree.SubElement(element, ns.qn(TNS, "Postcode")).text = postcode
     if house_number is not None:
         etree.SubElement(element, ns.qn(TNS, "Huisnummer")).text = str(house_number)
-    return etree.tostring(element)
+    serialised: bytes = etree.tostring(element)
+    return serialised
 
 
 def _golden(name: str) -> etree._Element:
@@ -264,14 +265,15 @@ def test_optional_elements_serialise_valid() -> None:
         "123456789", "Hoveniersbedrijf 't Groen", "12345678",
         domain.Address("Dorpsstraat", 7, "BIS", "9711AB", "Groningen"),
     )
-    recognition = domain.Recognition(
-        "25452", "Medewerker hovenier", 2, dt.date(2020, 1, 1), end=dt.date(2027, 7, 31)
+    recognition = domain.Recognition(  # withdrawal announced for 2026: Einddatum is the day before
+        "25452", "Medewerker hovenier", 2, dt.date(2020, 1, 1), end=dt.date(2027, 7, 31),
+        withdrawn_on=dt.date(2026, 1, 1),
     )
     result = domain.Identification(domain.Signaalcode.ERKEND, "Erkend leerbedrijf gevonden.",
                                    (domain.Match(company, (recognition,)),))
     element = get_object_as_xml(identification_response(result), wire.VaststellenLeerbedrijfResponse)
     _assert_valid(element)
-    assert element.findtext(f".//{{{TNS}}}Einddatum") == "2027-07-31"
+    assert element.findtext(f".//{{{TNS}}}Einddatum") == "2025-12-31"
     assert element.findtext(f".//{{{ns.COMMON}}}HuisnummerToevoeging") == "BIS"
     assert element.find(f".//{{{TNS}}}KvkVestigingsnummer") is None
 

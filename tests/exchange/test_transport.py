@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
+import warnings
 
 import pytest
 import requests
@@ -31,18 +33,25 @@ def test_refused_client_never_reaches_the_application(pki, base_url, engine, par
     assert after == before  # nothing was journalled: the handshake failed before any HTTP
 
 
-def test_tls_below_1_2_is_refused(pki, server):
+def _handshake(pki, port: int, maximum: ssl.TLSVersion) -> str:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(pki.trust_bundle)
     files = pki.party("school-25LX")
     context.load_cert_chain(files.chain, files.key)
-    context.minimum_version = ssl.TLSVersion.TLSv1
-    context.maximum_version = ssl.TLSVersion.TLSv1_1
-    import socket
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let this client offer old versions at all
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = maximum
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname="localhost") as tls:
+        return str(tls.version())
 
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw, pytest.raises(ssl.SSLError):
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            tls.do_handshake()
+
+def test_tls_below_1_2_is_refused(pki, server):
+    assert _handshake(pki, server.port, ssl.TLSVersion.TLSv1_2) == "TLSv1.2"  # the same client can connect
+    with pytest.raises(ssl.SSLError):
+        _handshake(pki, server.port, ssl.TLSVersion.TLSv1_1)
 
 
 def test_demo_school_is_served(post, builder_for, payload):

@@ -52,7 +52,7 @@ def test_seed_fills_the_requested_number_and_skips_when_filled(session: Session)
 
 
 def test_seed_is_deterministic_per_seed_number(tmp_path_factory: pytest.TempPathFactory) -> None:
-    def population(number: int) -> list[tuple[str, str, str, int]]:
+    def population(number: int) -> list[tuple[object, ...]]:
         engine = _engine(str(tmp_path_factory.mktemp("again") / "seed.sqlite3"))
         with make_session_factory(engine).begin() as session:
             seed.seed(session, number, companies=60)
@@ -188,19 +188,33 @@ def test_the_sql_currency_rule_equals_the_domain_rule(session: Session) -> None:
         assert by_sql == by_rule, day
 
 
-def test_the_directory_serves_the_domain(session: Session) -> None:
-    result = domain.identify(domain.IdentifyQuery("Bakkerij De Vries", "1012 AB", 10),
-                             directory=storage.SqlCompanyDirectory(session), on=TODAY)
-    assert result.signaalcode is domain.Signaalcode.ERKEND
-    assert [r.crebo for r in result.matches[0].current] == ["25173", "25174"]
+@pytest.mark.parametrize(
+    ("query", "code", "ids"),
+    [  # the outcomes the seed module documents for its demo companies
+        (domain.IdentifyQuery("Bakkerij De Vries", "1012 AB", 10), 0, ["100000001"]),
+        (domain.IdentifyQuery("Autobedrijf Jansen", "3526KS"), 1, ["100000002"]),
+        (domain.IdentifyQuery("Schildersbedrijf Bakker", "2517AB"), 3, ["100000003", "100000004"]),
+        (domain.IdentifyQuery("Schildersbedrijf Bakker", "2517AB", 12), 0, ["100000003"]),
+        (domain.IdentifyQuery("Schildersbedrijf Bakker", "2517AB", 14), 0, ["100000004"]),
+        (domain.IdentifyQuery("Stichting Zorgcentrum De Linde", "8011AB"), 0, ["100000005"]),
+        (domain.IdentifyQuery("Zorgcentrum De Linde", "8011AB"), 2, []),
+    ],
+)
+def test_the_directory_serves_the_documented_demo_outcomes(
+    session: Session, query: domain.IdentifyQuery, code: int, ids: list[str]
+) -> None:
+    result = domain.identify(query, directory=storage.SqlCompanyDirectory(session), on=TODAY)
+    assert (result.signaalcode, [m.company.leerbedrijf_id for m in result.matches]) == (code, ids)
 
 
 # --- Constraints ---------------------------------------------------------------------------------
 
 
 def test_constraints_are_named_by_the_convention() -> None:
-    names = {c.name for table in Base.metadata.sorted_tables if table.name.startswith("sbb_")
-             for c in (*table.constraints, *table.indexes)}
+    tables = [table for table in Base.metadata.sorted_tables if table.name.startswith("sbb_")]
+    names = {str(c.name) for table in tables for c in table.constraints} | {
+        str(i.name) for table in tables for i in table.indexes
+    }
     assert {
         "pk_sbb_companies", "pk_sbb_qualifications", "pk_sbb_recognitions",
         "ck_sbb_companies_leerbedrijf_id_9_digits", "ck_sbb_qualifications_level_1_to_4",

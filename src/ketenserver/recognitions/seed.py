@@ -16,7 +16,7 @@ id         name                            pc      nr  outcome of VaststellenLee
 100000002  Autobedrijf Jansen V.O.F.       3526KS  25  1 niet erkend (25242 withdrawn 2022-06-01)
 100000003  Schildersbedrijf Bakker B.V.    2517AB  12  3 meerdere without house number; 0 with 12
 100000004  Schildersbedrijf Bakker B.V.    2517AB  14  3 meerdere without house number; 0 with 14
-100000005  Stichting Zorgcentrum De Linde  8011AB   2  0 erkend ("Zorgcentrum De Linde": 2)
+100000005  Stichting Zorgcentrum De Linde  8011AB   2  0 erkend; without "Stichting": 2 niet gevonden
 =========  ==============================  ======  ==  ==========================================
 
 E-mail addresses and websites use the reserved top-level domain ``.example`` (RFC 2606), so a

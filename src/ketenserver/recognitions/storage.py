@@ -181,8 +181,7 @@ def find_companies(
     statement = (
         statement.order_by(
             CompanyModel.house_number,
-            CompanyModel.house_number_suffix.is_not(None),
-            CompanyModel.house_number_suffix,
+            CompanyModel.house_number_suffix.asc().nulls_first(),  # PostgreSQL puts NULL last by default
             CompanyModel.leerbedrijf_id,
         )
         .limit(limit)

@@ -1,0 +1,68 @@
+"""The journal records every exchange, accepted or refused, and never key material."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketenserver.exchange.storage import JournalEntry, journal_page
+
+SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
+ACTION = f"{SBB}:VaststellenLeerbedrijf"
+
+
+def _entry(engine, message_id: str) -> JournalEntry:
+    with Session(engine) as session:
+        return session.scalars(select(JournalEntry).where(JournalEntry.message_id == message_id)).one()
+
+
+def test_accepted_exchange_is_journalled(post, builder_for, payload, engine):
+    built = builder_for("school-25LX").build(payload(), action=ACTION)
+    response = post(built.bytes())
+    entry = _entry(engine, built.message_id)
+    assert entry.outcome == "accepted" and entry.fault_code is None
+    assert entry.operation == "VaststellenLeerbedrijf"
+    assert entry.tls_oin == entry.signer_oin == entry.organisation_oin == "0000000700025LX00000"
+    assert "serialNumber=0000000700025LX00000" in entry.tls_subject.replace("2.5.4.5", "serialNumber")
+    assert entry.request == built.bytes() and entry.request_size == len(built.bytes())
+    assert entry.response == response.content
+    assert entry.duration_ms > 0 and entry.profile == "2W-be-S"
+
+
+def test_refused_exchange_is_journalled_with_its_fault(post, builder_for, payload, engine):
+    built = builder_for("school-25LX").build(payload(), action=ACTION, sign=("Body", "Timestamp"))
+    post(built.bytes())
+    entry = _entry(engine, built.message_id)
+    assert entry.outcome == "refused" and entry.fault_code == "0112"
+    assert "wsa:" in entry.verdict
+
+
+def test_large_bodies_are_capped_and_the_cap_recorded(post, settings, engine):
+    data = b"<x>" + b"a" * (settings.journal_body_cap + 5000) + b"</x>"
+    assert len(data) < settings.max_request_bytes
+    post(data)
+    with Session(engine) as session:
+        entry = session.scalars(select(JournalEntry).where(JournalEntry.request_size == len(data))).one()
+    assert entry.fault_code == "0001"
+    assert len(entry.request) == settings.journal_body_cap == entry.body_cap
+
+
+def test_no_key_material_is_ever_stored(post, builder_for, payload, engine):
+    post(builder_for("vendor-hosting").build(payload(), action=ACTION).bytes())
+    with Session(engine) as session:
+        entries = session.scalars(select(JournalEntry)).all()
+    assert entries
+    for entry in entries:
+        for blob in (entry.request, entry.response):
+            assert b"PRIVATE KEY" not in blob and b"RSAKeyValue" not in blob
+
+
+def test_journal_filters(post, builder_for, payload, engine, tls_for):
+    ok = builder_for("school-30AB").build(payload(), action=ACTION)
+    assert post(ok.bytes(), session=tls_for("school-30AB")).status_code == 200
+    with Session(engine) as session:
+        mine = journal_page(session, oin="0000000700030AB00000")
+        refused = journal_page(session, outcome="refused", limit=500)
+    assert {e.organisation_oin for e in mine} == {"0000000700030AB00000"}
+    assert ok.message_id in {e.message_id for e in mine}
+    assert refused and all(e.outcome == "refused" for e in refused)

@@ -1,0 +1,138 @@
+"""A retry (same MessageID, freshly signed) of a state-changing request gets the original reply,
+and the work is done once, also when two retries race. Shown in-process on the pipeline with a
+stand-in operation whose "work" is a database row."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from io import BytesIO
+
+import pytest
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketenserver import namespaces as ns
+from ketenserver.context import ENVIRON_KEY
+from ketenserver.contracts import WsdlOperation
+from ketenserver.exchange.pipeline import Endpoint
+from ketenserver.exchange.storage import SeenSignature
+from ketenserver.testing import RequestBuilder, fault_code
+
+NS = "urn:test:retry"
+SCHEMA = etree.XMLSchema(etree.fromstring(f"""
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{NS}" elementFormDefault="qualified">
+  <xs:element name="Register"><xs:complexType><xs:sequence>
+    <xs:element name="Wat" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+  <xs:element name="RegisterResponse"><xs:complexType><xs:sequence>
+    <xs:element name="Nummer" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+</xs:schema>""".encode()))
+ACTION = f"{NS}:Register"
+
+
+class WorkCounter:
+    """A stand-in spyne app: each call adds a row (its work) and answers with a fresh number."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.barrier: threading.Barrier | None = None
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        call = environ[ENVIRON_KEY]
+        number = uuid.uuid4().hex
+        call.session.add(SeenSignature(digest=f"work-{number}", expires_at=datetime(2999, 1, 1, tzinfo=UTC)))
+        call.session.flush()
+        if self.barrier is not None:
+            self.barrier.wait(timeout=10)  # both racers have done their work before either commits
+        start_response("200 OK", [])
+        return [f'<e:Envelope xmlns:e="{ns.SOAP_ENV}"><e:Body><r:RegisterResponse xmlns:r="{NS}">'
+                f"<r:Nummer>{number}</r:Nummer></r:RegisterResponse></e:Body></e:Envelope>".encode()]
+
+
+@pytest.fixture
+def counter():
+    return WorkCounter()
+
+
+@pytest.fixture
+def endpoint(counter):
+    operation = WsdlOperation(name="Register", input_element=f"{{{NS}}}Register",
+                              output_element=f"{{{NS}}}RegisterResponse", action=ACTION,
+                              output_action=f"{NS}:RegisterResponse", soap_action=ACTION)
+    return Endpoint("retry-test", "2W-be-S", {operation.input_element: operation}, frozenset({"Register"}),
+                    SCHEMA, counter)
+
+
+@pytest.fixture
+def send(app, endpoint, pki):
+    school = pki.party("school-25LX")
+    tls_pem = school.cert.read_text()
+    builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
+
+    def post(message_id: str | None = None) -> tuple[str, bytes]:
+        data = builder.build(f'<r:Register xmlns:r="{NS}"><r:Wat>x</r:Wat></r:Register>'.encode(),
+                             action=ACTION, message_id=message_id).bytes()
+        environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
+                   "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": tls_pem}
+        status: list[str] = []
+        body = b"".join(app.pipeline.handle(endpoint, environ, lambda s, h: status.append(s)))
+        return status[0], body
+
+    return post
+
+
+def _work_rows(engine) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(SeenSignature)
+                              .where(SeenSignature.digest.like("work-%")))
+
+
+def _nummer(body: bytes) -> str:
+    return etree.fromstring(body).findtext(f".//{{{NS}}}Nummer")
+
+
+def test_retry_returns_the_original_reply_without_doing_the_work_again(send, counter, engine):
+    before = _work_rows(engine)
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    status, first = send(message_id)
+    assert status.startswith("200"), first
+    status, again = send(message_id)
+    assert status.startswith("200")
+    assert _nummer(again) == _nummer(first)
+    assert counter.calls == 1 and _work_rows(engine) == before + 1
+    _, other = send()  # a new MessageID is new work
+    assert _nummer(other) != _nummer(first) and counter.calls == 2
+
+
+def test_state_changing_request_requires_from(send, app, endpoint, pki):
+    school = pki.party("school-25LX")
+    builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
+    built = builder.build(f'<r:Register xmlns:r="{NS}"><r:Wat>x</r:Wat></r:Register>'.encode(), action=ACTION,
+                          sign=("Body", "Timestamp", "To", "Action", "MessageID"))
+    built.header.remove(built.wsa("From"))
+    data = built.bytes()
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
+               "SSL_CLIENT_CERT": school.cert.read_text()}
+    body = b"".join(app.pipeline.handle(endpoint, environ, lambda s, h: None))
+    assert fault_code(body) == "0011"
+
+
+def test_racing_retries_do_the_work_once(send, counter, engine, database_url):
+    if not database_url.startswith("sqlite"):
+        # Both do their work before either commits; the reply table's key decides. (SQLite
+        # serialises writers, so there the second waits for the first and finds its reply.)
+        counter.barrier = threading.Barrier(2)
+    before = _work_rows(engine)
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    results: list[tuple[str, bytes]] = []
+    threads = [threading.Thread(target=lambda: results.append(send(message_id))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 2 and all(status.startswith("200") for status, _ in results)
+    assert _nummer(results[0][1]) == _nummer(results[1][1])
+    assert _work_rows(engine) == before + 1  # the loser's work was rolled back
