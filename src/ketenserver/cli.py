@@ -6,7 +6,7 @@
     ketenserver db upgrade              create or upgrade the schema
     ketenserver seed                    demo data
     ketenserver org list|add|mandate    the organisation registry
-    ketenserver journal [show ID]       what was exchanged
+    ketenserver journal [--show ID]     what was exchanged
     ketenserver faults                  the fault catalogue
 """
 
@@ -42,7 +42,6 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 def prepare(settings: Settings, *, companies: int | None = None, say=print) -> None:  # type: ignore[no-untyped-def]
     """Certificates if missing, schema, registry of the demo parties, demo data."""
     from ketenserver.db import make_session_factory
-    from ketenserver.exchange import storage
     from ketenserver.features import FEATURES
     from ketenserver.migrate import upgrade
     from ketenserver.pki import DEMO_PARTIES, init_dev_pki
@@ -185,7 +184,7 @@ def cmd_org(args: argparse.Namespace) -> int:
                 storage.grant_mandate(session, intermediary_oin=args.intermediary, organisation_oin=args.organisation)
                 print(f"{args.intermediary} may now act for {args.organisation}")
             else:
-                acting = {}
+                acting: dict[str, list[str]] = {}
                 for mandate in storage.mandates(session):
                     acting.setdefault(mandate.organisation_oin, []).append(mandate.intermediary_oin)
                 for org in storage.organisations(session):
@@ -302,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--operation")
     journal.add_argument("--outcome", choices=("accepted", "refused", "retried"))
     journal.add_argument("--limit", type=int, default=50)
-    journal.add_argument("show", nargs="?", type=int, help="an entry id to show in full")
+    journal.add_argument("--show", type=int, metavar="ID", help="show one entry in full, with its raw messages")
     journal.set_defaults(func=cmd_journal)
 
     faults = sub.add_parser("faults", help="print the fault catalogue")

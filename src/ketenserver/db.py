@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,9 +42,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # Python's sqlite3 would otherwise open transactions lazily and behind our back.
-        engine = create_engine(url, poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
-                               connect_args={"check_same_thread": False, "timeout": 10.0}, **kwargs)
+        if parsed.database in (None, "", ":memory:"):
+            # One shared connection: every new connection to ":memory:" would be a new, empty database.
+            kwargs.setdefault("poolclass", StaticPool)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10.0}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)

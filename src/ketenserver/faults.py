@@ -4,7 +4,8 @@ Codes 0001-0051 are the Digikoppeling best-practice technical fault numbers (Kop
 WUS). Codes 01xx refine "the receiver rejects any signature failure" (WB013) and the other WUS
 security rules so that a vendor sees which rule failed; 0500 is the single answer to anything
 unexpected. Each feature declares its business codes (prefix per service, e.g. ``SBB-``) in
-its :class:`~ketenserver.feature.Feature`; :func:`catalogue` merges them. ``ketenserver faults`` prints the whole catalogue; the README carries the same table.
+its :class:`~ketenserver.feature.Feature`; :func:`catalogue` merges them. ``ketenserver faults``
+prints the whole catalogue; the README carries the same table.
 
 A fault never contains a stack trace or text from a library: messages are written here or in the
 rule that raised them.

@@ -20,7 +20,7 @@ _PREFIX = "spyne.util.six.moves"
 
 class _SixMovesLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        importer = sys.modules["spyne.util.six"]._importer  # type: ignore[attr-defined]
+        importer = sys.modules["spyne.util.six"]._importer
         module: ModuleType = importer.load_module(spec.name)
         return module
 

@@ -132,6 +132,7 @@ def ids_of(root: etree._Element) -> dict[str, etree._Element]:
             continue
         for key, value in element.attrib.items():
             if etree.QName(key).localname in ID_ATTRIBUTE_NAMES:
+                value = str(value)
                 if value in found:
                     raise ExchangeError("0117", f"The Id {value!r} occurs more than once in the message.",
                                         field="Id")

@@ -7,6 +7,8 @@ expansion attacks ("billion laughs", external entities) never start.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from ketenserver.errors import ExchangeError
@@ -40,7 +42,7 @@ def parse_untrusted(raw: bytes) -> etree._Element:
         line = getattr(error, "lineno", None)
         where = f" (line {line})" if line else ""
         raise ExchangeError("0001", f"The message is not well-formed XML{where}.") from None
-    docinfo = root.getroottree().docinfo
+    docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise ExchangeError("0102", "The message declares a DOCTYPE or an entity; SOAP messages must not.")
     for _ in root.iter(etree.Entity):

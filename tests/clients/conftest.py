@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import requests.adapters
-from ketenclient import Credentials, WusAddressing, WusSignature
 from lxml import etree
 from requests.structures import CaseInsensitiveDict
 
+from ketenclient import Credentials, WusAddressing, WusSignature
 from ketenserver import contracts, wsse
 from ketenserver import namespaces as ns
 from ketenserver.exchange.envelope import check_request_addressing, read_envelope

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import requests
 import zeep.exceptions
+from lxml import etree
+
 from ketenclient import (
     ClientFault,
     Credentials,
@@ -21,8 +23,6 @@ from ketenclient import (
     WusAddressing,
     WusSignature,
 )
-from lxml import etree
-
 from ketenserver import namespaces as ns
 from ketenserver.exchange.envelope import read_envelope
 from ketenserver.pki import DevPki

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from ketenclient import Credentials
 
+from ketenclient import Credentials
 from ketenserver.pki import DevPki
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import zeep.exceptions
+
 from ketenclient import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
 from ketenclient.base import fault_from_zeep
 from ketenclient.errors import fault_from_parts

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
+
 from ketenclient import (
     Adres,
     Credentials,
@@ -20,7 +22,6 @@ from ketenclient import (
     Signaalcode,
     VaststellenResultaat,
 )
-from lxml import etree
 
 MESSAGES = Path(__file__).parent / "messages"
 ENDPOINT = "https://ketenserver.test:8443/sbb-erkenningen/2W-be-S"

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ketenclient import Credentials, ResponseNotTrusted, WusAddressing, WusSignature
 from lxml import etree
 
+from ketenclient import Credentials, ResponseNotTrusted, WusAddressing, WusSignature
 from ketenserver import namespaces as ns
 from ketenserver import wsse
 from ketenserver.exchange.envelope import check_request_addressing, read_envelope

@@ -38,7 +38,8 @@ def envelope(base_url: str, payload: bytes, *, env_prefixes=("soapenv", "soapenv
     text = f"""<{outer}:Envelope xmlns:{outer}="{ns.SOAP_ENV}" xmlns:wsa="{ns.WSA}" xmlns:wsu="{ns.WSU}">
   <{outer}:Header>
     <wsse:Security xmlns:wsse="{ns.WSSE}" {outer}:mustUnderstand="1">
-      <{ts_open}><{created}>{_stamp(now)}</{created}><{expires}>{_stamp(now + timedelta(minutes=10))}</{expires}></{ts_close}>
+      <{ts_open}><{created}>{_stamp(now)}</{created}>
+        <{expires}>{_stamp(now + timedelta(minutes=10))}</{expires}></{ts_close}>
     </wsse:Security>
     <wsa:To>{base_url}{PATH}</wsa:To>
     <wsa:From><wsa:Address>{ns.WSA_ANONYMOUS}?oin=0000000700025LX00000</wsa:Address></wsa:From>

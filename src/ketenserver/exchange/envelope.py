@@ -70,7 +70,8 @@ def read_envelope(root: etree._Element) -> Envelope:
         if qname.namespace not in _ALLOWED_HEADER_NAMESPACES:
             raise ExchangeError(
                 "0010",
-                f"Header block {{{qname.namespace}}}{qname.localname} is neither WS-Addressing nor WS-Security (WS007).",
+                f"Header block {{{qname.namespace}}}{qname.localname} is neither WS-Addressing nor "
+                "WS-Security (WS007).",
                 field=qname.localname,
             )
         if block.tag == ns.SECURITY:

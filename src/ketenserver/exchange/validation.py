@@ -7,6 +7,7 @@ of rule failed, in wording of ours.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from lxml import etree
 
@@ -43,7 +44,8 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
     """Refuse a Body element the published XSD does not accept (0004)."""
     if schema.validate(payload):
         return
-    entry = schema.error_log[0] if len(schema.error_log) else None
+    errors: Any = schema.error_log
+    entry = errors[0] if len(errors) else None
     if outbound:
         # Our own response breaks the contract: a bug, never the caller's fault.
         log.error("response not valid against the XSD: %s", entry)
