@@ -104,9 +104,10 @@ def sandbox_banner(settings: Settings) -> str:
                      f"+ .key.pem / .p12")
     lines += ["", "Try it (Python, in this virtualenv):", "",
               "  from ketenclient import Credentials, SbbErkenningenClient",
-              f"  creds = Credentials.from_pem('{pki}/DEV-ONLY-{school.key}.crt.pem',",
+              f"  creds = Credentials.from_pem('{pki}/DEV-ONLY-{school.key}.chain.pem',",
               f"                               '{pki}/DEV-ONLY-{school.key}.key.pem',",
-              f"                               trust='{pki}/DEV-ONLY-trust-bundle.pem')",
+              f"                               trust='{pki}/DEV-ONLY-trust-bundle.pem',",
+              f"                               crls=['{pki}/DEV-ONLY-private-services-ca.crl.pem'])",
               f"  with SbbErkenningenClient('{base}/sbb-erkenningen/2W-be-S', creds) as sbb:",
               "      print(sbb.vaststellen_leerbedrijf('Bakkerij De Vries', '1012 AB'))", ""]
     return "\n".join(lines)

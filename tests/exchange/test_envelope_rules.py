@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from ketenserver import contracts
 from ketenserver import namespaces as ns
 from ketenserver.exchange.envelope import read_envelope
 from ketenserver.testing import fault_code
@@ -99,3 +100,22 @@ def test_faults_leak_no_library_text(post, plain, payload):
     lowered = response.text.lower()
     for leak in ("traceback", "lxml", "element '{", "schemasvalidity", "file \""):
         assert leak not in lowered
+
+
+def test_missing_element_is_named(post, plain):
+    built = plain.build(f'<s:VaststellenLeerbedrijf xmlns:s="{SBB}"><s:Naam>x</s:Naam></s:VaststellenLeerbedrijf>'
+                        .encode(), action=ACTION)
+    response = post(built.bytes(), PLAIN)
+    assert fault_code(response.content) == "0004"
+    assert "Field Postcode is missing" in response.text
+    detail = etree.fromstring(response.content).find(f".//{{{ns.FAULT}}}FaultDetail")
+    assert detail is not None and detail.findtext(f"{{{ns.FAULT}}}Field") == "Postcode"
+    assert contracts.fault_schema().validate(detail)
+
+
+def test_unexpected_element_is_named(post, plain):
+    built = plain.build(f'<s:VaststellenLeerbedrijf xmlns:s="{SBB}"><s:Naam>x</s:Naam><s:Extra/>'
+                        f"<s:Postcode>1234AB</s:Postcode></s:VaststellenLeerbedrijf>".encode(), action=ACTION)
+    response = post(built.bytes(), PLAIN)
+    assert fault_code(response.content) == "0004"
+    assert "Field Extra" in response.text and "expected Postcode" in response.text

@@ -7,6 +7,7 @@ of rule failed, in wording of ours.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from lxml import etree
@@ -26,10 +27,14 @@ _KINDS = {
     "MAXINCLUSIVE_VALID": "is above the allowed maximum",
     "TOTALDIGITS_VALID": "has too many digits",
     "COMPLEX_TYPE_2_4": "misses a required element or holds an unexpected one",
+    "ELEMENT_CONTENT": "misses a required element or holds an unexpected one",
     "ELT_1": "is not an element this service knows",
     "COMPLEX_TYPE_3_2_2": "carries an attribute that is not allowed",
     "COMPLEX_TYPE_2_3": "holds text where only elements are allowed",
 }
+
+
+_EXPECTED = re.compile(r"\{[^}]*\}([A-Za-z_][\w.-]*)")
 
 
 def _field(path: str | None) -> str:
@@ -55,4 +60,12 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
                 "is not valid against the schema")
     name = _field(entry.path if entry is not None else None)
     where = f" at {entry.path}" if entry is not None and entry.path else ""
+    message = entry.message if entry is not None else ""
+    # The element names the schema expected are the contract's words, not the library's.
+    expected = [local for local in _EXPECTED.findall(message.split("Expected", 1)[1])] if "Expected" in message else []
+    if expected and "Missing child" in message:
+        raise ExchangeError("0004", f"Field {expected[0]} is missing in {name}{where} (XSD of this service).",
+                            field=expected[0])
+    if expected:
+        kind = f"is not expected here; expected {' or '.join(expected)}"
     raise ExchangeError("0004", f"Field {name}{where} {kind} (XSD of this service).", field=name)
