@@ -18,7 +18,9 @@ import http.client
 import multiprocessing
 import socket
 import ssl
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -59,6 +61,7 @@ def _bare_server(settings: Any, port: int) -> None:
     from ketenserver.context import ENVIRON_KEY, CallContext
     from ketenserver.db import make_engine, make_session_factory
     from ketenserver.features import FEATURES
+    from ketenserver.server import _interrupt
 
     sessions = make_session_factory(make_engine(settings.effective_database_url))
     spyne_app = _spyne_app(FEATURES[0])
@@ -69,13 +72,8 @@ def _bare_server(settings: Any, port: int) -> None:
             return list(spyne_app(environ, start_response))
 
     server = wsgi.Server(("127.0.0.1", port), app, numthreads=settings.threads, reuse_port=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     server.safe_start()
-
-
-def _secure_server(settings: Any) -> None:
-    from ketenserver.server import serve_forever
-
-    serve_forever(settings)
 
 
 def _drive(port: int, bodies: list[bytes], clients: int, context: ssl.SSLContext | None, path: str
@@ -128,7 +126,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="server processes (default: 2 = cores here)")
+    parser.add_argument("--database-url", default="", help="default: a new SQLite file; e.g. an empty "
+                        "PostgreSQL database postgresql+psycopg://postgres@127.0.0.1:5432/bench")
     args = parser.parse_args()
+    from ketenserver.server import _interrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the servers too when this script is stopped
 
     from ketenserver.cli import prepare
     from ketenserver.pki import init_dev_pki
@@ -138,6 +141,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ketenserver-bench-"))
     pki = init_dev_pki(workdir / "certs")
     settings = Settings(data_dir=workdir / "data", pki_dir=workdir / "certs", port=_free_port(),
+                        database_url=args.database_url,
                         workers=args.workers, threads=16, log_level="WARNING")
     print(f"preparing in {workdir} ...", flush=True)
     prepare(settings, companies=2000, say=lambda text: None)
@@ -160,9 +164,13 @@ def main() -> int:
     bare_port = _free_port()
     bare_processes = [spawn.Process(target=_bare_server, args=(settings, bare_port), daemon=True)
                       for _ in range(args.workers)]
-    secure_process = spawn.Process(target=_secure_server, args=(settings,), daemon=True)
-    for process in [*bare_processes, secure_process]:
+    for process in bare_processes:
         process.start()
+    # The secure server is the real command, as a vendor would run it.
+    secure = subprocess.Popen(
+        [sys.executable, "-m", "ketenserver", "--pki-dir", str(settings.pki_dir), "--data-dir",
+         str(settings.data_dir), "--database-url", settings.effective_database_url, "serve", "--port", str(settings.port), "--workers", str(args.workers)],
+        stdout=subprocess.DEVNULL)
     try:
         _wait_for(bare_port)
         _wait_for(settings.port)
@@ -177,10 +185,12 @@ def main() -> int:
         secure_rps = _report("secure", *_drive(settings.port, signed[warmup:], args.clients, context, PATH))
         print(f"\nsecure / bare = {secure_rps / bare_rps:.1%} (target: at least 40%, p99 under 100 ms)")
     finally:
-        for process in [*bare_processes, secure_process]:
+        secure.terminate()
+        for process in bare_processes:
             process.terminate()
-        for process in [*bare_processes, secure_process]:
+        for process in bare_processes:
             process.join(timeout=10)
+        secure.wait(timeout=10)
     return 0
 
 

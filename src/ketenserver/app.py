@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver import contracts
-from ketenserver.db import make_engine, make_session_factory
+from ketenserver.db import make_engine, make_session_factory, write_serialiser
 from ketenserver.exchange.journal import Journal
 from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartResponse
 from ketenserver.feature import Feature
@@ -107,14 +107,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
 
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
-    trust = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths)
+    writes = write_serialiser(engine)
+    clock = clock or (lambda: datetime.now(UTC))
+    trust = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths, clock=clock)
     signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(), settings.server_cert_path.read_bytes())
     pipeline = Pipeline(
         sessions=sessions, trust=trust, signer=signer,
-        journal=Journal(sessions, body_cap=settings.journal_body_cap),
+        journal=Journal(sessions, body_cap=settings.journal_body_cap, writes=writes), writes=writes,
         max_request_bytes=settings.max_request_bytes,
         timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock,
     )
     endpoints: dict[str, Endpoint] = {}
     for feature in FEATURES:

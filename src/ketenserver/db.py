@@ -7,6 +7,10 @@ owned by Alembic (``ketenserver db upgrade``); see :mod:`ketenserver.migrate`.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -49,6 +53,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def write_serialiser(engine: Engine) -> Callable[[], AbstractContextManager[object]]:
+    """What a writer holds around a write transaction.
+
+    SQLite allows one writer at a time and makes the others sleep and retry in steps of
+    milliseconds (its busy handler), which under concurrent requests costs far more than the
+    writes themselves; threads of one process queue on a lock instead. Server databases
+    (PostgreSQL) handle concurrent writers themselves and need nothing.
+    """
+    if engine.dialect.name == "sqlite":
+        lock = threading.Lock()
+        return lambda: lock
+    return contextlib.nullcontext
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

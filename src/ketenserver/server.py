@@ -66,13 +66,18 @@ def serve_in_thread(settings: Settings, app: Callable[..., Any], *, port: int = 
     return RunningServer(server, thread)
 
 
+def _interrupt(*_: object) -> None:
+    """SIGTERM stops a server like Ctrl+C: cheroot's safe_start then shuts down cleanly."""
+    raise KeyboardInterrupt
+
+
 def _serve_worker(settings: Settings, reuse_port: bool) -> None:
     from ketenserver.app import create_app
 
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(process)d %(name)s %(message)s")
     app = create_app(settings)
     server = make_server(settings, app, reuse_port=reuse_port)
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.safe_start()
     finally:
@@ -85,6 +90,7 @@ def serve_forever(settings: Settings) -> None:
     if workers == 1:
         _serve_worker(settings, reuse_port=False)
         return
+    signal.signal(signal.SIGTERM, _interrupt)
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_serve_worker, args=(settings, True), name=f"ketenserver-{i}")
                  for i in range(workers)]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver.exchange.storage import JournalEntry
+from ketenserver.exchange.storage import add_journal_entry
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +49,36 @@ class Exchange:
 
 
 class Journal:
-    def __init__(self, sessions: sessionmaker[Session], *, body_cap: int) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, body_cap: int,
+                 writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext) -> None:
         self._sessions = sessions
         self._cap = body_cap
+        self._writes = writes
 
     def record(self, exchange: Exchange, duration_ms: float) -> None:
-        entry = JournalEntry(
-            arrived_at=exchange.arrived_at,
-            duration_ms=duration_ms,
-            endpoint=exchange.endpoint[:200],
-            profile=exchange.profile,
-            tls_oin=exchange.tls_oin,
-            tls_subject=exchange.tls_subject,
-            signer_oin=exchange.signer_oin,
-            signer_subject=exchange.signer_subject,
-            organisation_oin=exchange.organisation_oin,
-            operation=exchange.operation,
-            message_id=(exchange.message_id or None) and exchange.message_id[:300],
-            outcome=exchange.outcome,
-            verdict=exchange.verdict[:500],
-            fault_code=exchange.fault_code,
-            request_size=exchange.request_size,
-            request=exchange.request[: self._cap],
-            response_size=len(exchange.response),
-            response=exchange.response[: self._cap],
-            body_cap=self._cap,
-        )
+        values = {
+            "arrived_at": exchange.arrived_at,
+            "duration_ms": duration_ms,
+            "endpoint": exchange.endpoint[:200],
+            "profile": exchange.profile,
+            "tls_oin": exchange.tls_oin,
+            "tls_subject": exchange.tls_subject,
+            "signer_oin": exchange.signer_oin,
+            "signer_subject": exchange.signer_subject,
+            "organisation_oin": exchange.organisation_oin,
+            "operation": exchange.operation,
+            "message_id": exchange.message_id[:300] if exchange.message_id else None,
+            "outcome": exchange.outcome,
+            "verdict": exchange.verdict[:500],
+            "fault_code": exchange.fault_code,
+            "request_size": exchange.request_size,
+            "request": exchange.request[: self._cap],
+            "response_size": len(exchange.response),
+            "response": exchange.response[: self._cap],
+            "body_cap": self._cap,
+        }
         try:
-            with self._sessions.begin() as session:
-                session.add(entry)
+            with self._writes(), self._sessions.begin() as session:
+                add_journal_entry(session, values)
         except Exception:  # the answer is already decided; losing a journal line must not change it
             log.exception("could not write journal entry for %s", exchange.endpoint)

@@ -20,11 +20,13 @@ Anything unexpected becomes fault 0500; the log keeps the detail, the wire never
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 
 SIGNED = "2W-be-S"
 UNSIGNED = "2W-be"
+REGISTRY_TTL = 5.0
 FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 Clock = Callable[[], datetime]
 StartResponse = Callable[..., Any]
@@ -100,7 +103,9 @@ class Pipeline:
         timestamp_max_age: int,
         timestamp_max_skew: int,
         clock: Clock = lambda: datetime.now(UTC),
+        writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
+        """``writes`` is held around every write transaction (see :func:`ketenserver.db.write_serialiser`)."""
         self._sessions = sessions
         self._trust = trust
         self._signer = signer
@@ -109,7 +114,10 @@ class Pipeline:
         self._max_age = timestamp_max_age
         self._max_skew = timestamp_max_skew
         self._clock = clock
-        self._tls_cache: dict[str, tuple[x509.Certificate, str | None]] = {}
+        self._writes = writes
+        self._tls_cache: dict[str, tuple[str | None, str | None]] = {}
+        self._registry_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
+        self._next_purge = datetime.min.replace(tzinfo=UTC)
 
     # -- WSGI --------------------------------------------------------------------------------
 
@@ -165,12 +173,12 @@ class Pipeline:
         cached = self._tls_cache.get(pem)
         if cached is None:
             certificate = x509.load_pem_x509_certificate(pem.encode())
-            cached = (certificate, oin_of(certificate))
+            cached = (describe(certificate), oin_of(certificate))
             if len(self._tls_cache) > 1024:
                 self._tls_cache.clear()
             self._tls_cache[pem] = cached
-        certificate, oin = cached
-        exchange.tls_subject, exchange.tls_oin = describe(certificate), oin
+        exchange.tls_subject, oin = cached
+        exchange.tls_oin = oin
         if not oin:
             raise ExchangeError("0002", "The TLS client certificate carries no OIN in its subject serialNumber "
                                 "(PKI001).", field="serialNumber")
@@ -209,10 +217,10 @@ class Pipeline:
             payload, organisation, answer.confirm = self._verify(envelope, tls_oin, exchange, now)
         exchange.organisation_oin = organisation
         validate_payload(endpoint.schema, payload)
-        with self._sessions() as session:
-            if storage.find_organisation(session, organisation) is None:
-                raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
-                                    field="OIN")
+        if not self._registry(("organisation", organisation, "")):
+            raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
+                                field="OIN")
+        with self._writes() if changes_state else contextlib.nullcontext(), self._sessions() as session:
             message_id = exchange.message_id or ""
             if changes_state:
                 stored = storage.stored_reply(session, organisation, message_id)
@@ -254,31 +262,58 @@ class Pipeline:
         certificate = verified.certificate
         exchange.signer_subject = describe(certificate)
         try:
-            signer_oin = self._trust.verify(certificate, at=now)
+            signer_oin = self._trust.verify(certificate)  # cached per certificate, dates always checked
         except UntrustedCertificate as error:
             raise ExchangeError("0114", f"The signing certificate is not trusted: {error.message}",
                                 field="BinarySecurityToken") from None
         exchange.signer_oin = signer_oin
         organisation = self._authorise(tls_oin, signer_oin)
         digest = hashlib.sha256(verified.signature_value.encode()).hexdigest()
-        expires = max(stamp.created + timedelta(seconds=self._max_age), stamp.expires or now)
-        with self._sessions() as session:
-            if not storage.remember_signature(session, digest, expires, now):
+        # Past Created + max_age the message is stale anyway, so that is as long as memory must last.
+        expires = stamp.created + timedelta(seconds=self._max_age)
+        self._forget_expired(now)
+        with self._writes(), self._sessions() as session:
+            if not storage.remember_signature(session, digest, expires):
                 raise ExchangeError("0116", "This exact signed message was received before (replay). To retry, "
                                     "send the same MessageID with a fresh Timestamp and signature.",
                                     field="SignatureValue")
         body = verified.signed_parts["Body"]
         return body[0], organisation, verified.signature_value
 
+    def _forget_expired(self, now: datetime) -> None:
+        if now < self._next_purge:
+            return
+        self._next_purge = now + timedelta(seconds=60)
+        with self._writes(), self._sessions() as session:
+            storage.forget_expired_signatures(session, now)
+
+    def _registry(self, key: tuple[str, str, str]) -> bool:
+        """Registry look-ups, remembered for a few seconds: they are on every request's path.
+
+        Changes made with ``ketenserver org`` take effect within :data:`REGISTRY_TTL` seconds.
+        """
+        now = time.monotonic()
+        cached = self._registry_cache.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        with self._sessions() as session:
+            if key[0] == "organisation":
+                answer = storage.find_organisation(session, key[1]) is not None
+            else:
+                answer = storage.may_act_for(session, key[1], key[2])
+        if len(self._registry_cache) > 4096:
+            self._registry_cache.clear()
+        self._registry_cache[key] = (answer, now + REGISTRY_TTL)
+        return answer
+
     def _authorise(self, tls_oin: str, signer_oin: str) -> str:
         """The organisation the message is for; the pair must be registered unless it is one party."""
         if signer_oin == tls_oin:
             return tls_oin
-        with self._sessions() as session:
-            if storage.may_act_for(session, signer_oin, tls_oin):
-                return tls_oin
-            if storage.may_act_for(session, tls_oin, signer_oin):
-                return signer_oin
+        if self._registry(("mandate", signer_oin, tls_oin)):
+            return tls_oin
+        if self._registry(("mandate", tls_oin, signer_oin)):
+            return signer_oin
         raise ExchangeError("0002", f"The signer {signer_oin} is neither the TLS client {tls_oin} nor an "
                             "intermediary registered to act for it.", field="BinarySecurityToken")
 

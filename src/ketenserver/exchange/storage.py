@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     delete,
+    insert,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -98,6 +99,10 @@ class JournalEntry(Base):
     """The cap in force when the entry was written: request/response beyond it were cut off."""
 
 
+_INSERT_SEEN = insert(SeenSignature.__table__)
+_INSERT_JOURNAL = insert(JournalEntry.__table__)
+
+
 # --- queries -------------------------------------------------------------------------------
 
 
@@ -109,15 +114,16 @@ def may_act_for(session: Session, intermediary_oin: str, organisation_oin: str) 
     return session.get(Mandate, (intermediary_oin, organisation_oin)) is not None
 
 
-def remember_signature(session: Session, digest: str, expires_at: datetime, now: datetime) -> bool:
+def remember_signature(session: Session, digest: str, expires_at: datetime) -> bool:
     """Record a signature; False when it was already seen (a replay). Commits on its own.
 
     Runs in its own short transaction before the request's work, so that two processes racing
-    with the same bytes are decided by the primary key and only one proceeds.
+    with the same bytes are decided by the primary key and only one proceeds. A Core insert:
+    this runs on every request and needs no unit of work.
     """
-    session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
-    session.add(SeenSignature(digest=digest, expires_at=expires_at))
     try:
+        # Parameters passed apart from the statement: one cached compiled insert for all calls.
+        session.connection().execute(_INSERT_SEEN, {"digest": digest, "expires_at": expires_at})
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -125,8 +131,18 @@ def remember_signature(session: Session, digest: str, expires_at: datetime, now:
     return True
 
 
+def forget_expired_signatures(session: Session, now: datetime) -> None:
+    """Drop replay memory whose Timestamp window has passed (a replay would be stale anyway)."""
+    session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
+    session.commit()
+
+
 def stored_reply(session: Session, organisation_oin: str, message_id: str) -> StoredReply | None:
     return session.get(StoredReply, (organisation_oin, message_id))
+
+
+def add_journal_entry(session: Session, values: dict[str, object]) -> None:
+    session.connection().execute(_INSERT_JOURNAL, values)
 
 
 def journal_page(
