@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import signal
 import socket
 import ssl
-import signal
 import statistics
 import subprocess
 import sys
@@ -169,7 +169,8 @@ def main() -> int:
     # The secure server is the real command, as a vendor would run it.
     secure = subprocess.Popen(
         [sys.executable, "-m", "ketenserver", "--pki-dir", str(settings.pki_dir), "--data-dir",
-         str(settings.data_dir), "--database-url", settings.effective_database_url, "serve", "--port", str(settings.port), "--workers", str(args.workers)],
+         str(settings.data_dir), "--database-url", settings.effective_database_url,
+         "serve", "--port", str(settings.port), "--workers", str(args.workers)],
         stdout=subprocess.DEVNULL)
     try:
         _wait_for(bare_port)

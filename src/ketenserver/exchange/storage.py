@@ -99,8 +99,8 @@ class JournalEntry(Base):
     """The cap in force when the entry was written: request/response beyond it were cut off."""
 
 
-_INSERT_SEEN = insert(SeenSignature.__table__)
-_INSERT_JOURNAL = insert(JournalEntry.__table__)
+_INSERT_SEEN = insert(SeenSignature.__table__)  # type: ignore[arg-type]  # a Table, typed as FromClause
+_INSERT_JOURNAL = insert(JournalEntry.__table__)  # type: ignore[arg-type]
 
 
 # --- queries -------------------------------------------------------------------------------
