@@ -15,10 +15,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from ketenserver.app import KetenApp, create_app
-from ketenserver.cli import register_demo_parties
-from ketenserver.db import make_engine, make_session_factory
-from ketenserver.migrate import upgrade
-from ketenserver.pki import DEMO_PARTIES, DevPki, init_dev_pki
+from ketenserver.db import make_engine
+from ketenserver.pki import DevPki, init_dev_pki
+from ketenserver.sandbox import prepare_database
 from ketenserver.server import RunningServer, serve_in_thread
 from ketenserver.settings import Settings
 
@@ -67,16 +66,7 @@ def settings(pki: DevPki, database_url: str, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    with sessions.begin() as session:
-        register_demo_parties(session, DEMO_PARTIES)
-    from ketenserver.features import FEATURES
-
-    for feature in FEATURES:
-        if feature.seed is not None:
-            with sessions.begin() as session:
-                feature.seed(session, 0, companies=200)
+    prepare_database(engine, companies=200)
     yield engine
     engine.dispose()
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 from ketenserver.settings import Settings, load_settings
 
@@ -32,48 +34,29 @@ def _settings(args: argparse.Namespace) -> Settings:
     return replace(settings, **overrides)
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from ketenserver.db import make_engine
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return make_engine(settings.effective_database_url)
 
 
-def prepare(settings: Settings, *, companies: int | None = None, say=print) -> None:  # type: ignore[no-untyped-def]
-    """Certificates if missing, schema, registry of the demo parties, demo data."""
-    from ketenserver.db import make_session_factory
-    from ketenserver.features import FEATURES
-    from ketenserver.migrate import upgrade
-    from ketenserver.pki import DEMO_PARTIES, init_dev_pki
+def prepare(settings: Settings, *, companies: int | None = None,
+            say: Callable[[str], object] = print) -> None:
+    """Certificates if missing, then schema, demo organisations and demo data."""
+    from ketenserver.pki import init_dev_pki
+    from ketenserver.sandbox import prepare_database
+
+    def certs_progress(text: str) -> None:
+        say(f"  certs: {text}")
 
     if settings.server_cert is None:
-        init_dev_pki(settings.pki_dir, progress=lambda text: say(f"  certs: {text}"))
+        init_dev_pki(settings.pki_dir, progress=certs_progress)
     engine = _engine(settings)
     try:
-        upgrade(engine)
-        sessions = make_session_factory(engine)
-        with sessions.begin() as session:
-            register_demo_parties(session, DEMO_PARTIES)
-        for feature in FEATURES:
-            if feature.seed is not None:
-                with sessions.begin() as session:
-                    count = feature.seed(session, 0, companies=companies or settings.seed_companies)
-                say(f"  {feature.key}: {count} demo records")
+        prepare_database(engine, companies=companies or settings.seed_companies, say=say)
     finally:
         engine.dispose()
-
-
-def register_demo_parties(session, parties) -> None:  # type: ignore[no-untyped-def]
-    from ketenserver.exchange import storage
-
-    for party in parties:
-        storage.register_organisation(session, oin=party.oin, name=party.name, kind=party.kind,
-                                      brin=party.brin, kvk_number=party.kvk)
-    session.flush()
-    vendors = [p for p in parties if p.kind == "vendor"]
-    for vendor in vendors:
-        for school in (p for p in parties if p.kind == "school"):
-            storage.grant_mandate(session, intermediary_oin=vendor.oin, organisation_oin=school.oin)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
