@@ -208,3 +208,9 @@ def test_replayed_copy_with_an_extra_signature_is_refused(post, school, payload)
     built.security.append(copy.deepcopy(signature))
     response = post(built.bytes())
     assert fault_code(response.content) == "0110"
+
+
+def test_far_oversized_request_still_gets_a_soap_fault(post, settings):
+    response = post(b"<a>" + b"x" * (settings.max_request_bytes * 4) + b"</a>")
+    assert response.status_code == 500
+    assert fault_code(response.content) == "0101"
