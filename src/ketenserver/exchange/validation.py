@@ -37,6 +37,9 @@ _KINDS = {
 _EXPECTED = re.compile(r"\{[^}]*\}([A-Za-z_][\w.-]*)")
 
 
+_PREFIX = re.compile(r"[\w.-]+:")
+
+
 def _field(path: str | None) -> str:
     if not path:
         return "Body"
@@ -59,7 +62,8 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
     kind = next((text for key, text in _KINDS.items() if type_name.endswith(key)),
                 "is not valid against the schema")
     name = _field(entry.path if entry is not None else None)
-    where = f" at {entry.path}" if entry is not None and entry.path else ""
+    # The path with the contract's element names only (prefixes are the sender's choice).
+    where = f" at {_PREFIX.sub('', entry.path)}" if entry is not None and entry.path else ""
     message = entry.message if entry is not None else ""
     # The element names the schema expected are the contract's words, not the library's.
     expected = [local for local in _EXPECTED.findall(message.split("Expected", 1)[1])] if "Expected" in message else []
