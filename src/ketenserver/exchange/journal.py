@@ -12,7 +12,7 @@ from datetime import datetime
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver.exchange.storage import add_journal_entry
+from ketenserver.exchange.storage import journal_and_remember
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class Exchange:
     verdict: str = ""
     fault_code: str | None = None
     response: bytes = b""
+    seen: tuple[str, datetime] | None = None
+    """A signature (digest, memory expiry) to remember with the journal entry: read-only operations."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -55,7 +57,12 @@ class Journal:
         self._cap = body_cap
         self._writes = writes
 
-    def record(self, exchange: Exchange, duration_ms: float) -> None:
+    def record(self, exchange: Exchange, duration_ms: float, *, remember: tuple[str, datetime] | None = None
+               ) -> bool:
+        """Journal the exchange; with ``remember``, also record that signature for replay detection.
+
+        Returns False only when ``remember`` names a signature already seen (nothing is written).
+        """
         values = {
             "arrived_at": exchange.arrived_at,
             "duration_ms": duration_ms,
@@ -78,7 +85,8 @@ class Journal:
             "body_cap": self._cap,
         }
         try:
-            with self._writes(), self._sessions.begin() as session:
-                add_journal_entry(session, values)
+            with self._writes(), self._sessions() as session:
+                return journal_and_remember(session, values, remember)
         except Exception:  # the answer is already decided; losing a journal line must not change it
             log.exception("could not write journal entry for %s", exchange.endpoint)
+            return True

@@ -55,6 +55,11 @@ log = logging.getLogger(__name__)
 SIGNED = "2W-be-S"
 UNSIGNED = "2W-be"
 REGISTRY_TTL = 5.0
+
+
+def _replay() -> ExchangeError:
+    return ExchangeError("0116", "This exact signed message was received before (replay). To retry, send the "
+                         "same MessageID with a fresh Timestamp and signature.", field="SignatureValue")
 FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 Clock = Callable[[], datetime]
 StartResponse = Callable[..., Any]
@@ -140,11 +145,17 @@ class Pipeline:
             exchange.outcome, exchange.fault_code = "refused", "0500"
             exchange.verdict = "internal error (see server log)"
         answer.relates_to = answer.relates_to or exchange.message_id
-        body = self._render(endpoint, answer)
-        exchange.response = body
+        body = exchange.response = self._render(endpoint, answer)
+        remember = exchange.seen if answer.fault is None else None
+        if not self._journal.record(exchange, (time.perf_counter() - started) * 1000, remember=remember):
+            # A read-only request's signature is remembered with its journal entry (one write
+            # instead of two); seen before means this was a replay after all, and nothing changed.
+            answer = _Answer(fault=fault_for(_replay()), relates_to=exchange.message_id)
+            exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", answer.fault.faultstring
+            body = exchange.response = self._render(endpoint, answer)
+            self._journal.record(exchange, (time.perf_counter() - started) * 1000)
         status = "500 Internal Server Error" if answer.fault else "200 OK"
         start_response(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
-        self._journal.record(exchange, (time.perf_counter() - started) * 1000)
         return [body]
 
     # -- inbound -----------------------------------------------------------------------------
@@ -214,7 +225,8 @@ class Pipeline:
         organisation = tls_oin
         payload = envelope.payload
         if endpoint.signed:
-            payload, organisation, answer.confirm = self._verify(envelope, tls_oin, exchange, now)
+            payload, organisation, answer.confirm = self._verify(envelope, tls_oin, exchange, now,
+                                                                 remember_now=changes_state)
         exchange.organisation_oin = organisation
         validate_payload(endpoint.schema, payload)
         if not self._registry(("organisation", organisation, "")):
@@ -248,8 +260,13 @@ class Pipeline:
                 answer.payload = parse_trusted(stored.body)
         return answer
 
-    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime
-                ) -> tuple[etree._Element, str, str]:
+    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, *,
+                remember_now: bool) -> tuple[etree._Element, str, str]:
+        """Message security; returns the signed Body content, the organisation and the SignatureValue.
+
+        The signature goes into the replay memory before the work when the operation changes
+        state (``remember_now``); for a query it is remembered with the journal entry.
+        """
         security = envelope.security
         if security is None:
             raise ExchangeError("0110", "Profile 2W-be-S requires a wsse:Security header with a signature "
@@ -272,11 +289,12 @@ class Pipeline:
         # Past Created + max_age the message is stale anyway, so that is as long as memory must last.
         expires = stamp.created + timedelta(seconds=self._max_age)
         self._forget_expired(now)
-        with self._writes(), self._sessions() as session:
-            if not storage.remember_signature(session, digest, expires):
-                raise ExchangeError("0116", "This exact signed message was received before (replay). To retry, "
-                                    "send the same MessageID with a fresh Timestamp and signature.",
-                                    field="SignatureValue")
+        if not remember_now:
+            exchange.seen = (digest, expires)
+        else:
+            with self._writes(), self._sessions() as session:
+                if not storage.remember_signature(session, digest, expires):
+                    raise _replay()
         body = verified.signed_parts["Body"]
         return body[0], organisation, verified.signature_value
 

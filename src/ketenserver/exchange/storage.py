@@ -122,8 +122,31 @@ def remember_signature(session: Session, digest: str, expires_at: datetime) -> b
     this runs on every request and needs no unit of work.
     """
     try:
-        # Parameters passed apart from the statement: one cached compiled insert for all calls.
-        session.connection().execute(_INSERT_SEEN, {"digest": digest, "expires_at": expires_at})
+        add_seen_signature(session, digest, expires_at)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def add_seen_signature(session: Session, digest: str, expires_at: datetime) -> None:
+    """Insert into the replay memory; raises IntegrityError when the signature was seen."""
+    # Parameters passed apart from the statement: one cached compiled insert for all calls.
+    session.connection().execute(_INSERT_SEEN, {"digest": digest, "expires_at": expires_at})
+
+
+def journal_and_remember(session: Session, values: dict[str, object], seen: tuple[str, datetime] | None
+                         ) -> bool:
+    """Write a journal entry and, in the same transaction, remember a signature.
+
+    False (and nothing written) when the signature was already seen: the caller answers with
+    a replay fault and journals that instead. Commits on its own.
+    """
+    try:
+        if seen is not None:
+            add_seen_signature(session, *seen)
+        add_journal_entry(session, values)
         session.commit()
     except IntegrityError:
         session.rollback()
