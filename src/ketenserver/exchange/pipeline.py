@@ -150,8 +150,9 @@ class Pipeline:
         if not self._journal.record(exchange, (time.perf_counter() - started) * 1000, remember=remember):
             # A read-only request's signature is remembered with its journal entry (one write
             # instead of two); seen before means this was a replay after all, and nothing changed.
-            answer = _Answer(fault=fault_for(_replay()), relates_to=exchange.message_id)
-            exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", answer.fault.faultstring
+            replay = fault_for(_replay())
+            answer = _Answer(fault=replay, relates_to=exchange.message_id)
+            exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", replay.faultstring
             body = exchange.response = self._render(endpoint, answer)
             self._journal.record(exchange, (time.perf_counter() - started) * 1000)
         status = "500 Internal Server Error" if answer.fault else "200 OK"
