@@ -26,6 +26,8 @@ SCHEMA = etree.XMLSchema(etree.fromstring(f"""
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{NS}" elementFormDefault="qualified">
   <xs:element name="Register"><xs:complexType><xs:sequence>
     <xs:element name="Wat" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+  <xs:element name="Annuleer"><xs:complexType><xs:sequence>
+    <xs:element name="Wat" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
   <xs:element name="RegisterResponse"><xs:complexType><xs:sequence>
     <xs:element name="Nummer" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
 </xs:schema>""".encode()))
@@ -62,8 +64,11 @@ def endpoint(counter):
     operation = WsdlOperation(name="Register", input_element=f"{{{NS}}}Register",
                               output_element=f"{{{NS}}}RegisterResponse", action=ACTION,
                               output_action=f"{NS}:RegisterResponse", soap_action=ACTION)
-    return Endpoint("retry-test", "2W-be-S", {operation.input_element: operation}, frozenset({"Register"}),
-                    SCHEMA, counter)
+    cancel = WsdlOperation(name="Annuleer", input_element=f"{{{NS}}}Annuleer",
+                           output_element=f"{{{NS}}}RegisterResponse", action=f"{NS}:Annuleer",
+                           output_action=f"{NS}:AnnuleerResponse", soap_action=f"{NS}:Annuleer")
+    return Endpoint("retry-test", "2W-be-S", {op.input_element: op for op in (operation, cancel)},
+                    frozenset({"Register", "Annuleer"}), SCHEMA, counter)
 
 
 @pytest.fixture
@@ -72,9 +77,9 @@ def send(app, endpoint, pki):
     tls_pem = school.cert.read_text()
     builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
 
-    def post(message_id: str | None = None) -> tuple[str, bytes]:
-        data = builder.build(f'<r:Register xmlns:r="{NS}"><r:Wat>x</r:Wat></r:Register>'.encode(),
-                             action=ACTION, message_id=message_id).bytes()
+    def post(message_id: str | None = None, operation: str = "Register") -> tuple[str, bytes]:
+        data = builder.build(f'<r:{operation} xmlns:r="{NS}"><r:Wat>x</r:Wat></r:{operation}>'.encode(),
+                             action=f"{NS}:{operation}", message_id=message_id).bytes()
         environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
                    "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": tls_pem}
         status: list[str] = []
@@ -136,3 +141,11 @@ def test_racing_retries_do_the_work_once(send, counter, engine, database_url):
     assert len(results) == 2 and all(status.startswith("200") for status, _ in results)
     assert _nummer(results[0][1]) == _nummer(results[1][1])
     assert _work_rows(engine) == before + 1  # the loser's work was rolled back
+
+
+def test_a_message_id_cannot_be_reused_for_another_operation(send, counter):
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    assert send(message_id)[0].startswith("200")
+    status, body = send(message_id, operation="Annuleer")
+    assert status.startswith("500") and fault_code(body) == "0011"
+    assert counter.calls == 1

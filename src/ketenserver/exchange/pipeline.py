@@ -133,8 +133,8 @@ class Pipeline:
         answer = _Answer()
         try:
             answer = self._process(endpoint, environ, exchange)
-            exchange.outcome = exchange.outcome if exchange.outcome != "refused" else "accepted"
-            exchange.verdict = exchange.verdict or "accepted"
+            if exchange.outcome == "refused":  # the default; "retried" stays
+                exchange.outcome, exchange.verdict = "accepted", "accepted"
         except KetenError as error:
             answer.fault = fault_for(error)
             exchange.outcome, exchange.fault_code = "refused", answer.fault.spec.code
@@ -238,6 +238,10 @@ class Pipeline:
             if changes_state:
                 stored = storage.stored_reply(session, organisation, message_id)
                 if stored is not None:
+                    if stored.operation != operation.name:
+                        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for "
+                                            f"{stored.operation}; a retry must repeat the same operation.",
+                                            field="MessageID")
                     exchange.outcome, exchange.verdict = "retried", "retry answered with the stored reply"
                     answer.payload = parse_trusted(stored.body)
                     return answer
