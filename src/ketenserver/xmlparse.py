@@ -37,6 +37,10 @@ def parse_untrusted(raw: bytes) -> etree._Element:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExchangeError("0009", "The message is UTF-16 encoded; only UTF-8 is accepted.")
     try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ExchangeError("0009", f"The message is not valid UTF-8 (byte {error.start}) (WS006).") from None
+    try:
         root = etree.fromstring(raw, parser=_PARSER)
     except etree.XMLSyntaxError as error:
         line = getattr(error, "lineno", None)
@@ -47,6 +51,10 @@ def parse_untrusted(raw: bytes) -> etree._Element:
         raise ExchangeError("0102", "The message declares a DOCTYPE or an entity; SOAP messages must not.")
     for _ in root.iter(etree.Entity):
         raise ExchangeError("0102", "The message contains an entity reference; SOAP messages must not.")
+    for node in (*root.itersiblings(preceding=True), *root.itersiblings(), *root.iter(etree.PI)):
+        if isinstance(node, etree._ProcessingInstruction):
+            raise ExchangeError("0001", "The message contains a processing instruction; SOAP messages must "
+                                "not (WS-I BP R1009).")
     return root
 
 

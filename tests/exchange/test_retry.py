@@ -120,7 +120,7 @@ def test_state_changing_request_requires_from(send, app, endpoint, pki):
     built.header.remove(built.wsa("From"))
     data = built.bytes()
     environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
-               "SSL_CLIENT_CERT": school.cert.read_text()}
+               "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": school.cert.read_text()}
     body = b"".join(app.pipeline.handle(endpoint, environ, lambda s, h: None))
     assert fault_code(body) == "0011"
 

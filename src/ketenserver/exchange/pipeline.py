@@ -174,8 +174,14 @@ class Pipeline:
         if len(raw) > self._max_bytes:
             raise ExchangeError("0101", f"The message exceeds the limit of {self._max_bytes} bytes.")
         content_type = environ.get("CONTENT_TYPE", "").lower()
+        if content_type.split(";", 1)[0].strip() != "text/xml":
+            raise ExchangeError("0001", "The HTTP Content-Type must be text/xml (SOAP 1.1 over HTTP).",
+                                field="Content-Type")
         if "charset=" in content_type and "charset=utf-8" not in content_type.replace('"', ""):
             raise ExchangeError("0009", "The Content-Type names a charset other than UTF-8 (WS006).")
+        if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() != "identity":
+            raise ExchangeError("0001", "Compressed messages are not accepted (Content-Encoding); send the "
+                                "envelope as plain text/xml.", field="Content-Encoding")
         return bytes(raw)
 
     def _tls_identity(self, environ: dict[str, Any], exchange: Exchange) -> str:
