@@ -53,6 +53,9 @@ DIGEST_METHODS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, Dige
 _ENVELOPED = SignatureConstructionMethod.enveloped.value
 _TRANSFORMS = frozenset({ns.EXC_C14N, _ENVELOPED})
 ID_ATTRIBUTE_NAMES = ("Id", "ID", "id")
+MAX_REFERENCES = 16
+"""Body, Timestamp and seven WS-A headers need nine; more is refused before any digest is computed."""
+MAX_TRANSFORMS = 3
 WSU_ID = ns.qn(ns.WSU, "Id")
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -209,7 +212,12 @@ def verify(
                frozenset(m.value for m in SIGNATURE_METHODS))
     referenced: dict[int, str] = {}
     references = signed_info.findall(ns.qn(ns.DS, "Reference"))
+    if len(references) > MAX_REFERENCES:
+        raise ExchangeError("0113", f"The signature has {len(references)} references; at most {MAX_REFERENCES} "
+                            "are accepted.", field="Reference")
     for reference in references:
+        if len(reference.findall(f"{{{ns.DS}}}Transforms/{{{ns.DS}}}Transform")) > MAX_TRANSFORMS:
+            raise ExchangeError("0113", f"A reference has more than {MAX_TRANSFORMS} transforms.", field="Transform")
         uri = reference.get("URI", "")
         _algorithm(reference.find(ns.qn(ns.DS, "DigestMethod")), "DigestMethod",
                    frozenset(d.value for d in DIGEST_METHODS))
