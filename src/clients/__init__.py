@@ -25,28 +25,42 @@ from .credentials import Credentials
 from .errors import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
 from .recognitions import (
     Adres,
+    Contactpersoon,
+    Detailgegevens,
     Erkenning,
+    GevondenLeerbedrijf,
     Leerbedrijf,
+    NatrekResultaat,
+    NatrekSignaalcode,
     SbbErkenningenClient,
     Signaalcode,
+    Stageplaats,
     VaststellenResultaat,
+    ZoekResultaat,
 )
 from .security import WusAddressing, WusSignature
 
 __all__ = [
     "Adres",
     "ClientFault",
+    "Contactpersoon",
     "Credentials",
+    "Detailgegevens",
     "Erkenning",
+    "GevondenLeerbedrijf",
     "KetenClientError",
     "Leerbedrijf",
+    "NatrekResultaat",
+    "NatrekSignaalcode",
     "ResponseNotTrusted",
     "SbbErkenningenClient",
     "ServerFault",
     "ServiceClient",
     "Signaalcode",
     "SoapFault",
+    "Stageplaats",
     "VaststellenResultaat",
     "WusAddressing",
     "WusSignature",
+    "ZoekResultaat",
 ]

@@ -5,6 +5,8 @@ Nothing is created at import time; every engine, key and spyne application is ma
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -101,6 +103,15 @@ def _xml(start_response: StartResponse, data: bytes) -> list[bytes]:
     return [data]
 
 
+def token_key(server_key_pem: bytes) -> bytes:
+    """The key of the server's opaque tokens (search page tokens), derived from its private key.
+
+    Deterministic, so every server process (``--workers``) and a restart accept each other's
+    tokens; a new server key invalidates them, which only costs a client a fresh first page.
+    """
+    return hmac.new(server_key_pem, b"ketenserver page tokens", hashlib.sha256).digest()
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> KetenApp:
     """Build the server from settings. The database must have been upgraded (``ketenserver db upgrade``)."""
     from ketenserver.features import FEATURES
@@ -110,13 +121,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     writes = write_serialiser(engine)
     clock = clock or (lambda: datetime.now(UTC))
     trust = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths, clock=clock)
-    signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(), settings.server_cert_path.read_bytes())
+    server_key = settings.server_key_path.read_bytes()
+    signer = MessageSigner.from_pem(server_key, settings.server_cert_path.read_bytes())
     pipeline = Pipeline(
         sessions=sessions, trust=trust, signer=signer,
         journal=Journal(sessions, body_cap=settings.journal_body_cap, writes=writes), writes=writes,
         max_request_bytes=settings.max_request_bytes,
         timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
-        clock=clock,
+        clock=clock, token_key=token_key(server_key),
     )
     endpoints: dict[str, Endpoint] = {}
     for feature in FEATURES:

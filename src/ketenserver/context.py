@@ -26,3 +26,8 @@ class CallContext:
     """Arrival time (UTC, timezone-aware)."""
     profile: str
     """"2W-be-S" or "2W-be"."""
+    token_key: bytes = b""
+    """Key for opaque tokens the server hands out and must recognise again (search page tokens).
+
+    The same in every server process: :func:`ketenserver.app.token_key` derives it from the
+    server's private key. Empty only where no server runs (a test builds its own)."""

@@ -85,6 +85,8 @@ def _coerce(name: str, raw: Any) -> Any:
             return Path(raw)
         if text == "int":
             return int(raw)
+        if text == "float":
+            return float(raw)
     if "tuple" in text and isinstance(raw, list):
         return tuple(Path(p) for p in raw)
     if "Path" in text and isinstance(raw, str):

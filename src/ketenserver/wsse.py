@@ -202,7 +202,6 @@ def verify(
         raise ExchangeError("0110", "The Security header must hold exactly one ds:Signature (WB013).",
                             field="Signature")
     signature = signatures[0]
-    ids = ids_of(root)
     signed_info = signature.find(ns.qn(ns.DS, "SignedInfo"))
     if signed_info is None:
         raise ExchangeError("0111", "ds:Signature has no SignedInfo.", field="SignedInfo")
@@ -215,6 +214,7 @@ def verify(
     if len(references) > MAX_REFERENCES:
         raise ExchangeError("0113", f"The signature has {len(references)} references; at most {MAX_REFERENCES} "
                             "are accepted.", field="Reference")
+    ids = ids_of(root)
     for reference in references:
         if len(reference.findall(f"{{{ns.DS}}}Transforms/{{{ns.DS}}}Transform")) > MAX_TRANSFORMS:
             raise ExchangeError("0113", f"A reference has more than {MAX_TRANSFORMS} transforms.", field="Transform")

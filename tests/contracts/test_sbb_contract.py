@@ -131,6 +131,10 @@ def test_the_golden_set_is_complete() -> None:
         "VaststellenLeerbedrijfResponse.erkend.xml",
         "VaststellenLeerbedrijfResponse.niet-erkend.xml",
         "VaststellenLeerbedrijfResponse.niet-gevonden.xml",
+        "NatrekkenErkenning.request.xml",
+        "OpvragenDetailgegevens.request.xml",
+        "OpvragenErkenningen.request.xml",
+        *(f"{operation}Response.{outcome}.xml" for operation, outcome, _ in NEW_OUTCOMES),
     } <= names
 
 
@@ -257,6 +261,89 @@ def test_spyne_answers_each_outcome_valid_and_as_the_golden_message(
     assert ERROR_KEY not in environ
     _assert_valid(response)
     assert _shape(response) == _shape(_golden(f"VaststellenLeerbedrijfResponse.{outcome}.xml"))
+
+
+def _element(operation: str, **children: str) -> bytes:
+    element = etree.Element(ns.qn(TNS, operation), nsmap={None: TNS})
+    for name, text in children.items():
+        etree.SubElement(element, ns.qn(TNS, name)).text = text
+    serialised: bytes = etree.tostring(element)
+    return serialised
+
+
+def _verify(leerbedrijf_id: str, crebo: str, day: str) -> bytes:
+    return _element("NatrekkenErkenning", LeerbedrijfId=leerbedrijf_id, Crebo=crebo, Begindatum=day)
+
+
+NEW_OUTCOMES = [
+    ("NatrekkenErkenning", "erkend", _verify("100000001", "25173", "2025-09-01")),
+    ("NatrekkenErkenning", "ingetrokken", _verify("100000001", "25183", "2024-09-01")),
+    ("NatrekkenErkenning", "nog-niet-ingegaan", _verify("100000004", "25030", "2019-09-01")),
+    ("NatrekkenErkenning", "beeindigd", _verify("100000005", "25480", "2025-09-01")),
+    ("NatrekkenErkenning", "andere-kwalificatie", _verify("100000001", "25242", "2025-09-01")),
+    ("NatrekkenErkenning", "geen-erkenning", _verify("100000002", "25173", "2025-09-01")),
+    ("OpvragenDetailgegevens", "gevonden", _element("OpvragenDetailgegevens", LeerbedrijfId="100000005")),
+    ("OpvragenErkenningen", "gevonden", _element("OpvragenErkenningen", Bedrijfsnaam="bakk vri")),
+    ("OpvragenErkenningen", "vervolg", _element("OpvragenErkenningen", Crebo="25491", PaginaGrootte="1")),
+    ("OpvragenErkenningen", "niets-gevonden", _element("OpvragenErkenningen", Bedrijfsnaam="bestaat niet")),
+]
+
+
+@pytest.mark.parametrize(("operation", "outcome", "request_body"), NEW_OUTCOMES,
+                         ids=[f"{o}-{r}" for o, r, _ in NEW_OUTCOMES])
+def test_each_outcome_of_the_other_operations_is_valid_and_as_the_golden_message(
+    app: Application, sessions: sessionmaker[Session], operation: str, outcome: str, request_body: bytes
+) -> None:
+    status, response, environ = _call(app, sessions, request_body)
+    assert status.startswith("200"), etree.tostring(response)
+    assert ERROR_KEY not in environ
+    _assert_valid(response)
+    assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
+
+
+def test_the_golden_requests_are_answered_as_their_first_golden_response(
+    app: Application, sessions: sessionmaker[Session]
+) -> None:
+    for operation, outcome in (("NatrekkenErkenning", "erkend"), ("OpvragenDetailgegevens", "gevonden"),
+                               ("OpvragenErkenningen", "gevonden")):
+        body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
+        _, response, _ = _call(app, sessions, body)
+        assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml")), operation
+
+
+BUSINESS_FAULTS = [
+    (_verify("999999999", "25173", "2025-09-01"), "SBB-1001", "LeerbedrijfId"),
+    (_verify("100000001", "25173", "1999-12-31"), "SBB-1005", "Begindatum"),
+    (_verify("100000001", "25173", "2027-03-02"), "SBB-1005", "Begindatum"),
+    (_element("OpvragenDetailgegevens", LeerbedrijfId="999999999"), "SBB-1001", "LeerbedrijfId"),
+    (_element("OpvragenErkenningen", Plaats="Amsterdam"), "SBB-1006", "OpvragenErkenningen"),
+    (_element("OpvragenErkenningen", Bedrijfsnaam="--"), "SBB-1009", "Bedrijfsnaam"),
+    (_element("OpvragenErkenningen", Crebo="25491", VervolgToken="bm90IG91cnM"), "SBB-1007", "VervolgToken"),
+]
+
+
+@pytest.mark.parametrize(("request_body", "code", "field"), BUSINESS_FAULTS,
+                         ids=[f"{c}-{i}" for i, (_, c, _) in enumerate(BUSINESS_FAULTS)])
+def test_business_rules_of_the_other_operations_answer_their_fault(
+    app: Application, sessions: sessionmaker[Session], request_body: bytes, code: str, field: str
+) -> None:
+    status, response, environ = _call(app, sessions, request_body)
+    assert status.startswith("500") and response.tag == ns.FAULT_TAG
+    error = environ[ERROR_KEY]
+    assert isinstance(error, BusinessError)
+    assert (error.code, error.field) == (code, field)
+
+
+def test_the_last_supported_date_is_still_answered(app: Application, sessions: sessionmaker[Session]) -> None:
+    status, response, _ = _call(app, sessions, _verify("100000001", "25173", "2027-03-01"))
+    assert status.startswith("200") and response.findtext(ns.qn(TNS, "Erkend")) == "true"
+
+
+def test_the_schema_refuses_a_page_size_above_100(app: Application, sessions: sessionmaker[Session]) -> None:
+    body = _element("OpvragenErkenningen", Crebo="25491", PaginaGrootte="101")
+    status, _response, environ = _call(app, sessions, body)
+    assert status.startswith("500") and ERROR_KEY not in environ  # spyne's XSD check, before the domain
+    assert not contracts.schema_for(KEY).validate(etree.fromstring(body))
 
 
 def test_optional_elements_serialise_valid() -> None:

@@ -81,6 +81,7 @@ def test_the_demo_companies_are_there_as_documented(session: Session) -> None:
 
 def test_generated_companies_look_dutch_and_are_consistent(session: Session) -> None:
     places = {name: (low, high) for name, low, high, _ in seed.PLACES}
+    abroad = {name: (country, low, high, prefix) for country, name, low, high, prefix in seed.FOREIGN_PLACES}
     rows = session.scalars(select(CompanyModel)).all()
     assert len({r.leerbedrijf_id for r in rows}) == len(rows)
     for row in rows:
@@ -88,10 +89,16 @@ def test_generated_companies_look_dutch_and_are_consistent(session: Session) -> 
         assert len(row.kvk_number) == 8 and row.kvk_number.isdigit()
         establishment = row.kvk_establishment
         assert establishment is None or (len(establishment) == 12 and establishment.isdigit())
-        assert domain.normalise_postcode(row.postcode) == row.postcode
-        low, high = places[row.place]
-        assert low <= int(row.postcode[:4]) <= high, (row.place, row.postcode)
-        assert row.phone is not None and row.phone.startswith("0") and len(row.phone.replace("-", "")) == 10
+        if row.country_code == "NL":
+            assert domain.normalise_postcode(row.postcode) == row.postcode
+            low, high = places[row.place]
+            assert low <= int(row.postcode[:4]) <= high, (row.place, row.postcode)
+            assert row.phone is not None and row.phone.startswith("0") and len(row.phone.replace("-", "")) == 10
+        else:
+            country, low, high, prefix = abroad[row.place]
+            assert row.country_code == country and low <= int(row.postcode) <= high, (row.place, row.postcode)
+            assert len(row.postcode) == (4 if country == "BE" else 5)
+            assert row.phone is not None and row.phone.startswith(prefix + " ")
         assert row.name_key == domain.name_key(row.name)
         assert row.email is not None and row.email.endswith(".example")
     generated = [r for r in rows if r.leerbedrijf_id >= str(seed.FIRST_GENERATED_ID)]

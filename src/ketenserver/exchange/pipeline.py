@@ -109,6 +109,7 @@ class Pipeline:
         timestamp_max_skew: int,
         clock: Clock = lambda: datetime.now(UTC),
         writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+        token_key: bytes = b"",
     ) -> None:
         """``writes`` is held around every write transaction (see :func:`ketenserver.db.write_serialiser`)."""
         self._sessions = sessions
@@ -120,6 +121,7 @@ class Pipeline:
         self._max_skew = timestamp_max_skew
         self._clock = clock
         self._writes = writes
+        self._token_key = token_key
         self._tls_cache: dict[str, tuple[str | None, str | None]] = {}
         self._registry_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
         self._next_purge = datetime.min.replace(tzinfo=UTC)
@@ -173,6 +175,9 @@ class Pipeline:
         exchange.request, exchange.request_size = raw, len(raw)
         if len(raw) > self._max_bytes:
             raise ExchangeError("0101", f"The message exceeds the limit of {self._max_bytes} bytes.")
+        if declared and len(raw) < declared:
+            raise ExchangeError("0001", f"The message ended after {len(raw)} of the {declared} bytes its "
+                                "Content-Length announced.", field="Content-Length")
         content_type = environ.get("CONTENT_TYPE", "").lower()
         if content_type.split(";", 1)[0].strip() != "text/xml":
             raise ExchangeError("0001", "The HTTP Content-Type must be text/xml (SOAP 1.1 over HTTP).",
@@ -252,7 +257,7 @@ class Pipeline:
                     answer.payload = parse_trusted(stored.body)
                     return answer
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
-                               now=now, profile=endpoint.profile)
+                               now=now, profile=endpoint.profile, token_key=self._token_key)
             answer.payload = self._call_spyne(endpoint, environ, payload, call)
             validate_payload(endpoint.schema, answer.payload, outbound=True)
             if changes_state:

@@ -13,6 +13,10 @@ Vaststellen leerbedrijf (identify a company) answers with a :class:`Signaalcode`
     3 MEERDERE       several companies match: give the house number (or its addition);
                      at most :data:`MAX_MATCHES` are returned
 
+Natrekken erkenning (verify a recognition on a date) answers with a :class:`NatrekCode`, and
+Opvragen detailgegevens with the contact details of one company (:func:`details`); Opvragen
+erkenningen (search) lives in :mod:`~ketenserver.recognitions.search`.
+
 "Not recognised" and "not found" are answers, not faults. Faults are for broken rules only:
 a postcode that is not Dutch, an empty name, an impossible house number
 (:mod:`~ketenserver.recognitions.errors`). The XSD refuses most of these first; the checks
@@ -30,7 +34,13 @@ from enum import IntEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from ketenserver.recognitions.errors import InvalidCompanyName, InvalidHouseNumber, InvalidPostcode
+from ketenserver.recognitions.errors import (
+    DateOutOfRange,
+    InvalidCompanyName,
+    InvalidHouseNumber,
+    InvalidPostcode,
+    UnknownLeerbedrijf,
+)
 
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 MAX_MATCHES = 10
@@ -90,7 +100,14 @@ A trailing "CV" is read as commanditaire vennootschap, not central heating.
 """
 
 
-def _strip_legal_forms(words: list[str]) -> list[str]:
+def fold_words(raw: str) -> list[str]:
+    """The words of a name: case-folded, diacritics stripped (NFKD), glue removed, "&" read "en"."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
+    text = _GLUE.sub("", text.casefold().replace("&", " en "))
+    return [_SPELLING.get(w, w) for w in _WORD.findall(text)]
+
+
+def strip_legal_forms(words: list[str]) -> list[str]:
     """Drop legal forms, also when spelled with spaces ("B. V."), from both ends."""
     changed = True
     while changed and words:
@@ -117,9 +134,7 @@ def name_key(raw: str) -> str:
     """
     if len(raw) > MAX_NAME_LENGTH:
         raise InvalidCompanyName(f"Naam is longer than {MAX_NAME_LENGTH} characters.")
-    text = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
-    text = _GLUE.sub("", text.casefold().replace("&", " en "))
-    words = _strip_legal_forms([_SPELLING.get(w, w) for w in _WORD.findall(text)])
+    words = strip_legal_forms(fold_words(raw))
     if not words:
         raise InvalidCompanyName("Naam holds no letters or digits besides a legal form.")
     return "".join(words)
@@ -220,6 +235,41 @@ class Company:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """An open placement place (stageplaats) of a company for one qualification."""
+
+    id: int
+    learning_path: str
+    """``BOL`` (school-based, placement as part of it) or ``BBL`` (work-based, with a contract)."""
+    crebo: str
+    qualification_name: str
+    level: int
+    start: dt.date
+    places: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    name: str
+    role: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyDetails:
+    """All contact information of a company (Opvragen detailgegevens)."""
+
+    company: Company
+    postal_address: Address | None
+    """A separate postal address (street, or ``Postbus`` with the box number); None: the visiting one."""
+    contacts: tuple[ContactPerson, ...]
+    placement_places: int
+    """The number of open placement places (the sum over the company's stageplaatsen)."""
+
+
+@dataclass(frozen=True)
 class Match:
     """A company found, with the recognitions current on the day of the request."""
 
@@ -241,6 +291,14 @@ class CompanyDirectory(Protocol):
         """Companies whose :func:`name_key` and normalised postcode are equal to the given ones,
         narrowed by house number and addition when given, ordered by house number, addition and
         leerbedrijf-id, at most *limit*."""
+        ...
+
+    def get(self, leerbedrijf_id: str) -> Company | None:
+        """The company with every recognition it ever had, or None."""
+        ...
+
+    def details(self, leerbedrijf_id: str) -> CompanyDetails | None:
+        """The company with its contact persons, postal address and placement count, or None."""
         ...
 
 
@@ -305,3 +363,118 @@ def identify(query: IdentifyQuery, *, directory: CompanyDirectory, on: dt.date) 
         matches, house_number_given=number is not None, truncated=len(found) > MAX_MATCHES
     )
     return Identification(code, melding, matches)
+
+
+# --- Natrekken erkenning ---------------------------------------------------------------------
+
+EARLIEST_DATE = dt.date(2000, 1, 1)
+YEARS_AHEAD = 2
+"""Begindatum is accepted from :data:`EARLIEST_DATE` up to this many years after today (SBB-1005)."""
+
+
+class NatrekCode(IntEnum):
+    """Signaalcodes of Natrekken erkenning, one per reason (the XSD documents the same list)."""
+
+    ERKEND = 0
+    """Recognised for this crebo on this date."""
+    INGETROKKEN = 1
+    """The recognition for this crebo was withdrawn on or before this date (reason in the melding)."""
+    NOG_NIET_INGEGAAN = 2
+    """The recognition for this crebo starts after this date."""
+    BEEINDIGD = 3
+    """The recognition for this crebo ended before this date."""
+    ANDERE_KWALIFICATIE = 4
+    """Never recognised for this crebo, but recognised for other qualifications on this date."""
+    GEEN_ERKENNING = 5
+    """No recognition for this crebo, and none for any other qualification on this date."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    signaalcode: NatrekCode
+    melding: str
+    recognition: Recognition | None = None
+    """The recognition the answer is about (codes 0 to 3); its dates go into the reply."""
+
+    @property
+    def recognised(self) -> bool:
+        return self.signaalcode is NatrekCode.ERKEND
+
+
+def last_supported_date(today: dt.date) -> dt.date:
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
+
+
+def check_reference_date(day: dt.date | None, today: dt.date) -> dt.date:
+    last = last_supported_date(today)
+    if day is None or not EARLIEST_DATE <= day <= last:
+        raise DateOutOfRange(f"Begindatum lies from {EARLIEST_DATE.isoformat()} up to two years ahead "
+                             f"({last.isoformat()}).")
+    return day
+
+
+def _lapsed(recognition: Recognition, on: dt.date) -> Verification:
+    """Why a recognition that started on or before *on* no longer holds on it."""
+    withdrawn = recognition.withdrawn_on
+    if withdrawn is not None and withdrawn <= on and (recognition.end is None or withdrawn <= recognition.end):
+        reason = f" Reden: {recognition.withdrawal_reason}." if recognition.withdrawal_reason else ""
+        return Verification(
+            NatrekCode.INGETROKKEN,
+            f"Erkenning voor deze kwalificatie ingetrokken per {withdrawn.isoformat()}.{reason}",
+            recognition,
+        )
+    return Verification(NatrekCode.BEEINDIGD, "Erkenning voor deze kwalificatie is beëindigd vóór deze datum.",
+                        recognition)
+
+
+def judge(company: Company, crebo: str, on: dt.date) -> Verification:
+    """The answer for *crebo* on *on*.
+
+    When several recognitions for the crebo exist and none holds, the one that started last on
+    or before *on* explains why (withdrawn or ended); only when none has started yet is the
+    answer "not yet started", with the earliest future recognition.
+    """
+    own = [r for r in company.recognitions if r.crebo == crebo]
+    current = [r for r in own if r.is_current_on(on)]
+    if current:
+        return Verification(NatrekCode.ERKEND, "Erkend voor deze kwalificatie op deze datum.",
+                            max(current, key=lambda r: r.start))
+    started = [r for r in own if r.start <= on]
+    if started:
+        return _lapsed(max(started, key=lambda r: r.start), on)
+    if own:
+        first = min(own, key=lambda r: r.start)
+        return Verification(NatrekCode.NOG_NIET_INGEGAAN,
+                            f"Erkenning voor deze kwalificatie gaat pas in op {first.start.isoformat()}.", first)
+    if any(r.is_current_on(on) for r in company.recognitions):
+        return Verification(NatrekCode.ANDERE_KWALIFICATIE,
+                            "Niet erkend voor deze kwalificatie; wel voor andere kwalificaties.")
+    return Verification(NatrekCode.GEEN_ERKENNING, "Leerbedrijf heeft op deze datum geen erkenning.")
+
+
+def verify(
+    leerbedrijf_id: str, crebo: str, start: dt.date | None, *, directory: CompanyDirectory, today: dt.date
+) -> Verification:
+    """Natrekken erkenning: is the company recognised for *crebo* on *start* (the agreement's start)?
+
+    Refuses a date outside the supported range (SBB-1005) and an unknown company (SBB-1001).
+    """
+    day = check_reference_date(start, today)
+    company = directory.get(leerbedrijf_id)
+    if company is None:
+        raise UnknownLeerbedrijf("LeerbedrijfId is not known to Stagemarkt.")
+    return judge(company, crebo, day)
+
+
+# --- Opvragen detailgegevens -----------------------------------------------------------------
+
+
+def details(leerbedrijf_id: str, *, directory: CompanyDirectory) -> CompanyDetails:
+    """Opvragen detailgegevens: all contact information of one company (SBB-1001 when unknown)."""
+    found = directory.details(leerbedrijf_id)
+    if found is None:
+        raise UnknownLeerbedrijf("LeerbedrijfId is not known to Stagemarkt.")
+    return found

@@ -9,7 +9,12 @@ or "no company found", is a normal reply with its own signaalcode (see
         ├── UnknownLeerbedrijf      SBB-1001  (Natrekken erkenning, Opvragen detailgegevens)
         ├── InvalidPostcode         SBB-1002
         ├── InvalidCompanyName      SBB-1003
-        └── InvalidHouseNumber      SBB-1004
+        ├── InvalidHouseNumber      SBB-1004
+        ├── DateOutOfRange          SBB-1005  (Natrekken erkenning: Begindatum)
+        ├── MissingCriteria         SBB-1006  (Opvragen erkenningen: no main criterion)
+        ├── InvalidPageToken        SBB-1007  (Opvragen erkenningen: VervolgToken)
+        ├── InvalidPageSize         SBB-1008  (Opvragen erkenningen: PaginaGrootte)
+        └── InvalidSearchTerm       SBB-1009  (Opvragen erkenningen: a term without words, a Land)
 
 Fault messages describe the rule, never echo the input: the journal keeps the message, and
 the message must hold no personal data.
@@ -38,11 +43,36 @@ INVALID_HOUSE_NUMBER = FaultSpec(
     "Huisnummer 1-99999; HuisnummerToevoeging 1-10 letters/digits, only with a Huisnummer",
 )
 
+DATE_OUT_OF_RANGE = FaultSpec(
+    "SBB-1005", "Client", "Date outside the supported range",
+    "Begindatum from 2000-01-01 up to two years after the day of the request",
+)
+MISSING_CRITERIA = FaultSpec(
+    "SBB-1006", "Client", "Search without criteria",
+    "OpvragenErkenningen needs Crebo, Kwalificatienaam, LeerbedrijfId or Bedrijfsnaam",
+)
+INVALID_PAGE_TOKEN = FaultSpec(
+    "SBB-1007", "Client", "Page token not issued for this search",
+    "VervolgToken as returned by the previous page of the same search, unchanged",
+)
+INVALID_PAGE_SIZE = FaultSpec(
+    "SBB-1008", "Client", "Invalid page size", "PaginaGrootte 1-100 (default 25)",
+)
+INVALID_SEARCH_TERM = FaultSpec(
+    "SBB-1009", "Client", "Search term without words or unsupported country",
+    "Bedrijfsnaam, Kwalificatienaam and Plaats hold a letter or digit; Land is NL, BE or DE",
+)
+
 FAULTS: tuple[FaultSpec, ...] = (
     UNKNOWN_LEERBEDRIJF,
     INVALID_POSTCODE,
     INVALID_COMPANY_NAME,
     INVALID_HOUSE_NUMBER,
+    DATE_OUT_OF_RANGE,
+    MISSING_CRITERIA,
+    INVALID_PAGE_TOKEN,
+    INVALID_PAGE_SIZE,
+    INVALID_SEARCH_TERM,
 )
 
 
@@ -74,3 +104,28 @@ class InvalidCompanyName(SbbError):
 class InvalidHouseNumber(SbbError):
     spec = INVALID_HOUSE_NUMBER
     default_field = "Huisnummer"
+
+
+class DateOutOfRange(SbbError):
+    spec = DATE_OUT_OF_RANGE
+    default_field = "Begindatum"
+
+
+class MissingCriteria(SbbError):
+    spec = MISSING_CRITERIA
+    default_field = "OpvragenErkenningen"
+
+
+class InvalidPageToken(SbbError):
+    spec = INVALID_PAGE_TOKEN
+    default_field = "VervolgToken"
+
+
+class InvalidPageSize(SbbError):
+    spec = INVALID_PAGE_SIZE
+    default_field = "PaginaGrootte"
+
+
+class InvalidSearchTerm(SbbError):
+    spec = INVALID_SEARCH_TERM
+    default_field = "Bedrijfsnaam"

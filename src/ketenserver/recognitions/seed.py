@@ -7,6 +7,14 @@ ranges and area codes, about 85% recognised for one to three qualifications of t
 some with an earlier recognition withdrawn or expired. The same ``seed_number`` always gives
 the same data.
 
+Every company also gets one to three contact persons, sometimes a postal address apart from the
+visiting one (mostly a PO box, "Postbus"), and recognised ones open placement places (BOL and
+BBL) for some of their qualifications, starting in 2026 or 2027. About 6% of the generated
+companies are in Belgium and 4% in Germany (real places and postcodes) for the country filter.
+These extras come from a second random stream, so the Dutch population of a seed number is the
+same as before they existed. Rows are written with bulk inserts (the sandbox's thousands of
+companies take a second or two).
+
 The demo companies (recognitions open-ended, so the outcome never changes with the date):
 
 =========  ==============================  ======  ==  ==========================================
@@ -18,6 +26,12 @@ id         name                            pc      nr  outcome of VaststellenLee
 100000004  Schildersbedrijf Bakker B.V.    2517AB  14  3 meerdere without house number; 0 with 14
 100000005  Stichting Zorgcentrum De Linde  8011AB   2  0 erkend; without "Stichting": 2 niet gevonden
 =========  ==============================  ======  ==  ==========================================
+
+Natrekken erkenning on them gives every signaalcode: 100000001 with 25173 (0 erkend), 25183
+after 2023-09-01 (1 ingetrokken), 25242 (4 andere kwalificatie); 100000004 with 25030 before
+2020-03-01 (2 nog niet ingegaan); 100000005 with 25480 after 2016 (3 beëindigd); 100000002 with
+25173 (5 geen erkenning). Each has contact persons; 100000001 and 100000005 have a PO box and
+open placement places.
 
 E-mail addresses and websites use the reserved top-level domain ``.example`` (RFC 2606), so a
 school system under test can never write to a real company. Nothing here commits: the caller
@@ -32,12 +46,23 @@ import io
 import random
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ketenserver.recognitions import domain
-from ketenserver.recognitions.storage import CompanyModel, QualificationModel, RecognitionModel
+from ketenserver.recognitions.storage import (
+    CompanyModel,
+    CompanyWordModel,
+    ContactModel,
+    PlacementModel,
+    QualificationModel,
+    RecognitionModel,
+    word_rows,
+)
+
+Row = dict[str, Any]
 
 WITHDRAWAL_REASONS = ("veiligheid niet op orde", "geen begeleiding meer", "bedrijf gestopt")
 
@@ -81,6 +106,12 @@ class DemoCompany:
     sbi_code: str
     recognitions: tuple[DemoRecognition, ...]
     house_number_suffix: str | None = None
+    contacts: tuple[tuple[str, str, str | None, str | None], ...] = ()
+    """(name, role, phone, e-mail) of each contact person."""
+    postal: tuple[str, int, str, str] | None = None
+    """(street or "Postbus", number, postcode, place) when apart from the visiting address."""
+    placements: tuple[tuple[str, str, dt.date, int, str], ...] = ()
+    """(learning path, crebo, start date, places, description) of each open placement place."""
 
     @property
     def recognised(self) -> bool:
@@ -94,27 +125,44 @@ BAKKERIJ_DE_VRIES = DemoCompany(
     "Amsterdam", "020-6241010", "10-49", "1071",
     (DemoRecognition("25173", _D(2018, 8, 1)), DemoRecognition("25174", _D(2018, 8, 1)),
      DemoRecognition("25183", _D(2019, 2, 1), withdrawn_on=_D(2023, 9, 1), reason="geen begeleiding meer")),
+    contacts=(("Sanne de Vries", "Eigenaar", "020-6241010", "sanne@bakkerijdevries.example"),
+              ("Kees Mulder", "Praktijkopleider", "020-6241011", "kees.mulder@bakkerijdevries.example")),
+    postal=("Postbus", 1234, "1000AE", "Amsterdam"),
+    placements=(("BOL", "25173", _D(2026, 9, 1), 2, "Meewerken in de bakkerij: brood, banket en winkel."),
+                ("BBL", "25174", _D(2026, 9, 1), 1, "Zelfstandig bakken in de nachtploeg, 4 dagen per week.")),
 )
 AUTOBEDRIJF_JANSEN = DemoCompany(
     "100000002", "Autobedrijf Jansen V.O.F.", "30123457", "000023456789", "Europalaan", 25, "3526KS",
     "Utrecht", "030-2881525", "1-9", "4520",
     (DemoRecognition("25242", _D(2015, 8, 1), withdrawn_on=_D(2022, 6, 1),
                      reason="veiligheid niet op orde"),),
+    contacts=(("Piet Jansen", "Eigenaar", "030-2881525", None),),
 )
 SCHILDERSBEDRIJF_BAKKER_12 = DemoCompany(
     "100000003", "Schildersbedrijf Bakker B.V.", "27123458", "000034567890", "Laan van Meerdervoort", 12,
     "2517AB", "'s-Gravenhage", "070-3451212", "10-49", "4334",
     (DemoRecognition("25029", _D(2016, 1, 1)), DemoRecognition("25030", _D(2016, 1, 1))),
+    contacts=(("Ahmed El Amrani", "Praktijkopleider", "070-3451213", "a.elamrani@schildersbedrijfbakker.example"),),
+    placements=(("BBL", "25030", _D(2026, 8, 1), 1, "Schilderwerk binnen en buiten, met een vakkracht."),),
 )
 SCHILDERSBEDRIJF_BAKKER_14 = DemoCompany(
     "100000004", "Schildersbedrijf Bakker B.V.", "27123458", "000034567901", "Laan van Meerdervoort", 14,
     "2517AB", "'s-Gravenhage", "070-3451414", "1-9", "4334",
     (DemoRecognition("25030", _D(2020, 3, 1)),),
+    contacts=(("Joost Bakker", "Bedrijfsleider", "070-3451414", "joost@schildersbedrijfbakker.example"),),
 )
 ZORGCENTRUM_DE_LINDE = DemoCompany(
     "100000005", "Stichting Zorgcentrum De Linde", "41123459", "000045678912", "Kastanjelaan", 2, "8011AB",
     "Zwolle", "038-4212020", "250+", "8710",
-    (DemoRecognition("25491", _D(2017, 1, 1)), DemoRecognition("25498", _D(2017, 1, 1))),
+    (DemoRecognition("25491", _D(2017, 1, 1)), DemoRecognition("25498", _D(2017, 1, 1)),
+     DemoRecognition("25480", _D(2012, 1, 1), end=_D(2016, 12, 31))),
+    contacts=(("Marieke Hoekstra", "Leerlingcoördinator", "038-4212021",
+               "m.hoekstra@stichtingzorgcentrumdelinde.example"),
+              ("Özlem Yılmaz", "HR-adviseur", None, "hr@stichtingzorgcentrumdelinde.example"),
+              ("Bert Postma", "Praktijkopleider", "038-4212022", None)),
+    postal=("Postbus", 40, "8000AA", "Zwolle"),
+    placements=(("BOL", "25491", _D(2026, 9, 1), 3, "Zorg en begeleiding op een somatische afdeling."),
+                ("BBL", "25498", _D(2027, 2, 1), 2, "Begeleiden van bewoners met dementie, 32 uur per week.")),
 )
 DEMO_COMPANIES: tuple[DemoCompany, ...] = (
     BAKKERIJ_DE_VRIES, AUTOBEDRIJF_JANSEN, SCHILDERSBEDRIJF_BAKKER_12, SCHILDERSBEDRIJF_BAKKER_14,
@@ -204,29 +252,103 @@ def _domain_label(name: str) -> str:
     return domain.name_key(name).encode("ascii", "ignore").decode() or "leerbedrijf"
 
 
-def _company_row(demo: DemoCompany) -> CompanyModel:
-    label = _domain_label(demo.name)
-    return CompanyModel(
-        leerbedrijf_id=demo.leerbedrijf_id, name=demo.name, name_key=domain.name_key(demo.name),
-        kvk_number=demo.kvk_number, kvk_establishment=demo.kvk_establishment, street=demo.street,
-        house_number=demo.house_number, house_number_suffix=domain.normalise_suffix(demo.house_number_suffix),
-        postcode=domain.normalise_postcode(demo.postcode), place=demo.place, country_code="NL",
-        phone=demo.phone, email=f"info@{label}.example", website=f"https://www.{label}.example",
+FOREIGN_PLACES: tuple[tuple[str, str, int, int, str], ...] = (
+    # country, place, lowest and highest postcode, telephone prefix
+    ("BE", "Antwerpen", 2000, 2660, "+32 3"), ("BE", "Gent", 9000, 9052, "+32 9"),
+    ("BE", "Brugge", 8000, 8380, "+32 50"), ("BE", "Leuven", 3000, 3012, "+32 16"),
+    ("BE", "Hasselt", 3500, 3512, "+32 11"), ("BE", "Mechelen", 2800, 2812, "+32 15"),
+    ("BE", "Turnhout", 2300, 2300, "+32 14"), ("BE", "Genk", 3600, 3600, "+32 89"),
+    ("DE", "Aachen", 52062, 52080, "+49 241"), ("DE", "Kleve", 47533, 47533, "+49 2821"),
+    ("DE", "Emmerich am Rhein", 46446, 46446, "+49 2822"), ("DE", "Münster", 48143, 48167, "+49 251"),
+    ("DE", "Düsseldorf", 40210, 40629, "+49 211"), ("DE", "Nordhorn", 48527, 48531, "+49 5921"),
+    ("DE", "Gronau", 48599, 48599, "+49 2562"), ("DE", "Köln", 50667, 51149, "+49 221"),
+)
+FOREIGN_STREETS = {
+    "BE": ("Kerkstraat", "Stationsstraat", "Nijverheidsstraat", "Dorpsstraat", "Molenstraat", "Kouter"),
+    "DE": ("Hauptstraße", "Bahnhofstraße", "Industriestraße", "Kirchstraße", "Gartenstraße", "Marktplatz"),
+}
+FIRST_NAMES = (
+    "Anna", "Bas", "Daan", "Emma", "Fleur", "Hanna", "Jeroen", "Julia", "Kevin", "Lotte", "Mark", "Mohamed",
+    "Noor", "Priya", "Ruben", "Sanne", "Sem", "Sophie", "Thijs", "Yara", "Zoë", "Fatima", "Mehmet", "Inge",
+)
+ROLES = ("Praktijkopleider", "Eigenaar", "HR-adviseur", "Bedrijfsleider", "Leermeester", "Office manager")
+PLACEMENT_TEXTS = {
+    "BOL": ("Stageplaats voor een BOL-student, begeleid door een ervaren praktijkopleider.",
+            "Meelopen en zelf aan de slag in een klein team.",
+            "Afwisselende stage met vaste werkdagen en een eigen project."),
+    "BBL": ("Leerwerkplek met arbeidsovereenkomst, vier dagen werken en een dag school.",
+            "BBL-plek in een vast team; doorgroeien na de opleiding is mogelijk.",
+            "Werken en leren, 32 uur per week, met een vaste leermeester."),
+}
+PLACEMENT_STARTS = (dt.date(2026, 2, 1), dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2027, 2, 1),
+                    dt.date(2027, 9, 1))
+
+
+class _Rows:
+    """Rows per table, in the order they are inserted (parents first)."""
+
+    def __init__(self) -> None:
+        self.companies: list[Row] = []
+        self.recognitions: list[Row] = []
+        self.contacts: list[Row] = []
+        self.placements: list[Row] = []
+        self.words: list[Row] = []
+
+    def write(self, session: Session) -> None:
+        for model, rows in ((CompanyModel, self.companies), (RecognitionModel, self.recognitions),
+                            (ContactModel, self.contacts), (PlacementModel, self.placements),
+                            (CompanyWordModel, self.words)):
+            if rows:
+                session.execute(insert(model), rows)
+
+
+def _company(leerbedrijf_id: str, name: str, **columns: Any) -> Row:
+    label = _domain_label(name)
+    row: Row = dict.fromkeys(("postal_street", "postal_number", "postal_suffix", "postal_postcode",
+                              "postal_place", "postal_country_code"))
+    row.update(leerbedrijf_id=leerbedrijf_id, name=name, name_key=domain.name_key(name),
+               email=f"info@{label}.example", website=f"https://www.{label}.example", country_code="NL")
+    row.update(columns)
+    return row
+
+
+def _demo_rows(rows: _Rows, demo: DemoCompany, placement_ids: list[int]) -> None:
+    company = _company(
+        demo.leerbedrijf_id, demo.name, kvk_number=demo.kvk_number, kvk_establishment=demo.kvk_establishment,
+        street=demo.street, house_number=demo.house_number,
+        house_number_suffix=domain.normalise_suffix(demo.house_number_suffix),
+        postcode=domain.normalise_postcode(demo.postcode), place=demo.place, phone=demo.phone,
         size_class=demo.size_class, sbi_code=demo.sbi_code,
-        recognitions=[
-            RecognitionModel(crebo=r.crebo, start_date=r.start, end_date=r.end, withdrawn_on=r.withdrawn_on,
-                             withdrawal_reason=r.reason)
-            for r in demo.recognitions
-        ],
     )
+    if demo.postal is not None:
+        street, number, postcode, place = demo.postal
+        company.update(postal_street=street, postal_number=number, postal_postcode=postcode,
+                       postal_place=place, postal_country_code="NL")
+    rows.companies.append(company)
+    rows.recognitions.extend(
+        {"leerbedrijf_id": demo.leerbedrijf_id, "crebo": r.crebo, "start_date": r.start, "end_date": r.end,
+         "withdrawn_on": r.withdrawn_on, "withdrawal_reason": r.reason}
+        for r in demo.recognitions
+    )
+    rows.contacts.extend({"leerbedrijf_id": demo.leerbedrijf_id, "name": n, "role": role, "phone": phone,
+                          "email": email} for n, role, phone, email in demo.contacts)
+    for path, crebo, start, places, text in demo.placements:
+        placement_ids[0] += 1
+        rows.placements.append({"id": placement_ids[0], "leerbedrijf_id": demo.leerbedrijf_id,
+                                "learning_path": path, "crebo": crebo, "start_date": start, "places": places,
+                                "description": text})
+    rows.words.extend(word_rows(demo.leerbedrijf_id, demo.name, demo.place))
 
 
 class _Generator:
-    """One deterministic stream of companies; every choice comes from ``rng``."""
+    """One deterministic stream of companies; every choice comes from ``rng`` (the Dutch population)
+    or ``extra`` (contacts, postal addresses, placements, companies abroad)."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, extra: random.Random) -> None:
         self.rng = rng
+        self.extra = extra
         self.next_id = FIRST_GENERATED_ID
+        self.next_placement = 0
         self.kvk_numbers = {d.kvk_number for d in DEMO_COMPANIES}
         self.taken = {(domain.name_key(d.name), d.postcode) for d in DEMO_COMPANIES}
 
@@ -267,27 +389,29 @@ class _Generator:
                 self.kvk_numbers.add(number)
                 return number
 
-    def _recognitions(self, sector: Sector, recognised: bool) -> list[RecognitionModel]:
+    def _recognitions(self, sector: Sector, recognised: bool) -> list[Row]:
         rng, rows = self.rng, []
         if recognised:  # open-ended, so the share recognised does not change with the date
             for crebo in rng.sample(sector.crebos, k=min(len(sector.crebos), rng.choice((1, 1, 2, 3)))):
                 start = self._date(dt.date(2010, 1, 1), dt.date(2024, 12, 1))
-                rows.append(RecognitionModel(crebo=crebo, start_date=start))
+                rows.append({"crebo": crebo, "start_date": start, "end_date": None, "withdrawn_on": None,
+                             "withdrawal_reason": None})
         # An earlier recognition that ended, for a qualification without a current one.
-        others = [c for c in sector.crebos if c not in {r.crebo for r in rows}]
+        others = [c for c in sector.crebos if c not in {r["crebo"] for r in rows}]
         if others and rng.random() < (0.2 if recognised else 0.6):
             start = self._date(dt.date(2008, 1, 1), dt.date(2018, 12, 1))
             stop = self._date(start + dt.timedelta(days=400), dt.date(2024, 6, 1))
             crebo = rng.choice(others)
             if rng.random() < 0.7:
                 reasons = WITHDRAWAL_REASONS[:2] if recognised else WITHDRAWAL_REASONS  # not "gestopt"
-                rows.append(RecognitionModel(crebo=crebo, start_date=start, withdrawn_on=stop,
-                                             withdrawal_reason=rng.choice(reasons)))
+                rows.append({"crebo": crebo, "start_date": start, "end_date": None, "withdrawn_on": stop,
+                             "withdrawal_reason": rng.choice(reasons)})
             else:
-                rows.append(RecognitionModel(crebo=crebo, start_date=start, end_date=stop))
+                rows.append({"crebo": crebo, "start_date": start, "end_date": stop, "withdrawn_on": None,
+                             "withdrawal_reason": None})
         return rows
 
-    def company(self) -> CompanyModel:
+    def company(self, rows: _Rows) -> None:
         rng = self.rng
         sector = rng.choice(SECTORS)
         place, low, high, area = rng.choice(PLACES)
@@ -296,35 +420,103 @@ class _Generator:
             name = self._name(sector)
         self.taken.add((domain.name_key(name), postcode))
         self.next_id += rng.randint(1, 997)
-        label = _domain_label(name)
+        leerbedrijf_id = str(self.next_id)
         suffix = domain.normalise_suffix(rng.choice(("A", "B", "1", "bis"))) if rng.random() < 0.1 else None
         establishment = f"0000{rng.randint(10_000_000, 99_999_999)}" if rng.random() < 0.9 else None
-        return CompanyModel(
-            leerbedrijf_id=str(self.next_id), name=name, name_key=domain.name_key(name),
-            kvk_number=self._kvk(), kvk_establishment=establishment, street=rng.choice(STREETS),
-            house_number=rng.choice((rng.randint(1, 40), rng.randint(1, 250))), house_number_suffix=suffix,
-            postcode=postcode, place=place, country_code="NL",
-            phone=self._phone(area),
-            email=f"info@{label}.example", website=f"https://www.{label}.example",
+        company = _company(
+            leerbedrijf_id, name, kvk_number=self._kvk(), kvk_establishment=establishment,
+            street=rng.choice(STREETS), house_number=rng.choice((rng.randint(1, 40), rng.randint(1, 250))),
+            house_number_suffix=suffix, postcode=postcode, place=place, phone=self._phone(area),
             size_class=rng.choices([s for s, _ in SIZE_CLASSES], weights=[w for _, w in SIZE_CLASSES])[0],
-            sbi_code=sector.sbi_code, recognitions=self._recognitions(sector, recognised=rng.random() < 0.85),
+            sbi_code=sector.sbi_code,
         )
+        recognitions = self._recognitions(sector, recognised=rng.random() < 0.85)
+        self._abroad(company)
+        self._postal(company)
+        rows.companies.append(company)
+        rows.recognitions.extend({**r, "leerbedrijf_id": leerbedrijf_id} for r in recognitions)
+        self._contacts(rows, company)
+        self._placements(rows, leerbedrijf_id, [r["crebo"] for r in recognitions if r["end_date"] is None
+                                                 and r["withdrawn_on"] is None])
+        rows.words.extend(word_rows(leerbedrijf_id, name, company["place"]))
+
+    def _abroad(self, company: Row) -> None:
+        """About 6% move to Belgium and 4% to Germany: place, postcode, street and phone of there."""
+        extra = self.extra
+        draw = extra.random()
+        if draw >= 0.10:
+            return
+        country = "BE" if draw < 0.06 else "DE"
+        country, place, low, high, prefix = extra.choice([p for p in FOREIGN_PLACES if p[0] == country])
+        digits = 8 if country == "BE" else 7
+        company.update(country_code=country, place=place, postcode=str(extra.randint(low, high)),
+                       street=extra.choice(FOREIGN_STREETS[country]), house_number_suffix=None,
+                       phone=f"{prefix} {extra.randint(10 ** (digits - 3), 10 ** (digits - 2) - 1)}")
+
+    def _postal(self, company: Row) -> None:
+        """Three in ten have a postal address of their own, mostly a PO box at the same place."""
+        extra = self.extra
+        if extra.random() >= 0.3:
+            return
+        if extra.random() < 0.7:
+            street, number = "Postbus", extra.randint(1, 9999)
+        else:
+            street, number = extra.choice(FOREIGN_STREETS.get(company["country_code"], STREETS)), extra.randint(1, 200)
+        postcode = company["postcode"]
+        if company["country_code"] == "NL":
+            postcode = postcode[:4] + "".join(extra.choice(POSTCODE_LETTERS) for _ in range(2))
+            if postcode[4:] in domain.NEVER_ISSUED:
+                postcode = postcode[:4] + "AA"
+        company.update(postal_street=street, postal_number=number, postal_postcode=postcode,
+                       postal_place=company["place"], postal_country_code=company["country_code"])
+
+    def _contacts(self, rows: _Rows, company: Row) -> None:
+        extra = self.extra
+        label = _domain_label(company["name"])
+        for role in extra.sample(ROLES, k=extra.choice((1, 1, 2, 2, 3))):
+            first, family = extra.choice(FIRST_NAMES), extra.choice(FAMILY_NAMES)
+            mailbox = _domain_label(f"{first} {family.split()[-1]}") or "contact"
+            phone = company["phone"] if extra.random() < 0.5 else None
+            email = f"{mailbox}@{label}.example" if extra.random() < 0.9 else None
+            rows.contacts.append({"leerbedrijf_id": company["leerbedrijf_id"], "name": f"{first} {family}",
+                                  "role": role, "phone": phone, "email": email})
+
+    def _placements(self, rows: _Rows, leerbedrijf_id: str, crebos: list[str]) -> None:
+        """Open places for some current qualifications, BOL and BBL."""
+        extra = self.extra
+        for crebo in crebos:
+            for path in ("BOL", "BBL"):
+                if extra.random() < 0.35:
+                    self.next_placement += 1
+                    rows.placements.append({
+                        "id": self.next_placement, "leerbedrijf_id": leerbedrijf_id, "learning_path": path,
+                        "crebo": crebo, "start_date": extra.choice(PLACEMENT_STARTS),
+                        "places": extra.choice((1, 1, 1, 2, 2, 3, 5)),
+                        "description": extra.choice(PLACEMENT_TEXTS[path]),
+                    })
 
 
 def seed(session: Session, seed_number: int = 0, companies: int = 500) -> int:
     """Fill the SBB tables: qualifications, the demo companies, then generated ones up to *companies*.
 
     Skips everything and returns 0 when companies already exist; otherwise returns the number
-    of companies added. Adds and flushes, never commits.
+    of companies added. Inserts and flushes, never commits.
     """
     if session.scalar(select(CompanyModel.leerbedrijf_id).limit(1)) is not None:
         return 0
     known = set(session.scalars(select(QualificationModel.crebo)))
     session.add_all(QualificationModel(crebo=q.crebo, name=q.name, level=q.level)
                     for q in load_qualifications() if q.crebo not in known)
-    rows = [_company_row(demo) for demo in DEMO_COMPANIES]
-    generator = _Generator(random.Random(seed_number))  # noqa: S311 - demo data, not secrets
-    rows.extend(generator.company() for _ in range(max(0, companies - len(rows))))
-    session.add_all(rows)
     session.flush()
-    return len(rows)
+    rows = _Rows()
+    placement_ids = [0]
+    for demo in DEMO_COMPANIES:
+        _demo_rows(rows, demo, placement_ids)
+    generator = _Generator(random.Random(seed_number),  # noqa: S311 - demo data, not secrets
+                           random.Random(f"extras {seed_number}"))  # noqa: S311
+    generator.next_placement = placement_ids[0]
+    for _ in range(max(0, companies - len(rows.companies))):
+        generator.company(rows)
+    rows.write(session)
+    session.flush()
+    return len(rows.companies)

@@ -5,8 +5,14 @@ Rows never leave this module: queries return the plain values of
 needs it (``name`` as registered, ``name_key`` as :func:`~ketenserver.recognitions.domain.name_key`
 computes it; ``postcode`` already normalised to 1234AB), so a lookup is one indexed equality.
 
-Placements (stageplaatsen), placement agreements (bpv-overeenkomsten) and recognition
-mutations follow as further ``sbb_*`` tables referring to :class:`CompanyModel`.
+Search (Opvragen erkenningen) reads ``sbb_company_words``: every search word
+(:func:`~ketenserver.recognitions.search.search_words`) of a company's name (kind ``n``) and
+place (kind ``p``), keyed (kind, word, leerbedrijf_id), so that a word prefix is one index range
+(:func:`~ketenserver.recognitions.search.prefix_bounds`) on SQLite and PostgreSQL alike. Whoever
+writes a company writes its words with it (:func:`word_rows`).
+
+Placement agreements (bpv-overeenkomsten) and recognition mutations follow as further
+``sbb_*`` tables referring to :class:`CompanyModel`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     and_,
+    exists,
+    func,
     or_,
     select,
 )
@@ -31,7 +39,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from ketenserver.db import Base
-from ketenserver.recognitions import domain
+from ketenserver.recognitions import domain, search
 
 
 class CompanyModel(Base):
@@ -63,9 +71,21 @@ class CompanyModel(Base):
     website: Mapped[str | None] = mapped_column(String(200))
     size_class: Mapped[str | None] = mapped_column(String(20))
     sbi_code: Mapped[str | None] = mapped_column(String(6))
+    postal_street: Mapped[str | None] = mapped_column(String(100))
+    """A postal address apart from the visiting one; ``Postbus`` for a PO box. All NULL: none."""
+    postal_number: Mapped[int | None] = mapped_column(Integer)
+    """House number, or the PO box number."""
+    postal_suffix: Mapped[str | None] = mapped_column(String(10))
+    postal_postcode: Mapped[str | None] = mapped_column(String(10))
+    postal_place: Mapped[str | None] = mapped_column(String(80))
+    postal_country_code: Mapped[str | None] = mapped_column(String(2))
 
     recognitions: Mapped[list[RecognitionModel]] = relationship(
         back_populates="company", order_by="(RecognitionModel.crebo, RecognitionModel.start_date)"
+    )
+    contacts: Mapped[list[ContactModel]] = relationship(order_by="ContactModel.id")
+    placements: Mapped[list[PlacementModel]] = relationship(
+        order_by="(PlacementModel.start_date, PlacementModel.id)"
     )
 
 
@@ -108,6 +128,59 @@ class RecognitionModel(Base):
     qualification: Mapped[QualificationModel] = relationship()
 
 
+class ContactModel(Base):
+    """A contact person of a company (for the school's bpv administration)."""
+
+    __tablename__ = "sbb_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    leerbedrijf_id: Mapped[str] = mapped_column(ForeignKey(CompanyModel.leerbedrijf_id), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+
+class PlacementModel(Base):
+    """An open placement place (stageplaats): a vacancy for students of one qualification."""
+
+    __tablename__ = "sbb_placements"
+    __table_args__ = (
+        CheckConstraint("learning_path IN ('BOL', 'BBL')", name="learning_path_bol_or_bbl"),
+        CheckConstraint("places >= 1", name="places_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    leerbedrijf_id: Mapped[str] = mapped_column(ForeignKey(CompanyModel.leerbedrijf_id), index=True)
+    learning_path: Mapped[str] = mapped_column(String(3))
+    crebo: Mapped[str] = mapped_column(ForeignKey(QualificationModel.crebo), index=True)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    places: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(500))
+
+    qualification: Mapped[QualificationModel] = relationship()
+
+
+class CompanyWordModel(Base):
+    """One search word of a company's name (kind ``n``) or place (kind ``p``)."""
+
+    __tablename__ = "sbb_company_words"
+    __table_args__ = (CheckConstraint("kind IN ('n', 'p')", name="kind_name_or_place"),)
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    word: Mapped[str] = mapped_column(String(search.WORD_LENGTH), primary_key=True)
+    leerbedrijf_id: Mapped[str] = mapped_column(ForeignKey(CompanyModel.leerbedrijf_id), primary_key=True)
+
+
+def word_rows(leerbedrijf_id: str, name: str, place: str) -> list[dict[str, str]]:
+    """The ``sbb_company_words`` rows of a company, for a bulk insert."""
+    return [
+        {"kind": kind, "word": word, "leerbedrijf_id": leerbedrijf_id}
+        for kind, words in (("n", search.search_words(name, company_name=True)), ("p", search.search_words(place)))
+        for word in words
+    ]
+
+
 # --- Rows to domain values -------------------------------------------------------------------
 
 
@@ -143,6 +216,30 @@ def to_company(row: CompanyModel) -> domain.Company:
         website=row.website,
         size_class=row.size_class,
         sbi_code=row.sbi_code,
+    )
+
+
+def to_placement(row: PlacementModel) -> domain.Placement:
+    return domain.Placement(
+        id=row.id, learning_path=row.learning_path, crebo=row.crebo,
+        qualification_name=row.qualification.name, level=row.qualification.level,
+        start=row.start_date, places=row.places, description=row.description,
+    )
+
+
+def to_details(row: CompanyModel) -> domain.CompanyDetails:
+    postal = None
+    if row.postal_street is not None and row.postal_number is not None:
+        postal = domain.Address(
+            street=row.postal_street, house_number=row.postal_number, house_number_suffix=row.postal_suffix,
+            postcode=row.postal_postcode or "", place=row.postal_place or "",
+            country_code=row.postal_country_code or row.country_code,
+        )
+    return domain.CompanyDetails(
+        company=to_company(row),
+        postal_address=postal,
+        contacts=tuple(domain.ContactPerson(c.name, c.role, c.phone, c.email) for c in row.contacts),
+        placement_places=sum(p.places for p in row.placements),
     )
 
 
@@ -196,6 +293,67 @@ def get_company(session: Session, leerbedrijf_id: str) -> domain.Company | None:
     return None if row is None else to_company(row)
 
 
+def get_details(session: Session, leerbedrijf_id: str) -> domain.CompanyDetails | None:
+    statement = select(CompanyModel).where(CompanyModel.leerbedrijf_id == leerbedrijf_id).options(
+        _with_recognitions(), selectinload(CompanyModel.contacts), selectinload(CompanyModel.placements)
+    )
+    row = session.scalars(statement).one_or_none()
+    return None if row is None else to_details(row)
+
+
+def _has_word(kind: str, prefix: str) -> ColumnElement[bool]:
+    low, high = search.prefix_bounds(prefix)
+    words = select(CompanyWordModel.leerbedrijf_id).where(CompanyWordModel.kind == kind, CompanyWordModel.word >= low)
+    if high is not None:
+        words = words.where(CompanyWordModel.word < high)
+    return CompanyModel.leerbedrijf_id.in_(words)
+
+
+def _search_conditions(criteria: search.Criteria, on: dt.date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.leerbedrijf_id is not None:
+        conditions.append(CompanyModel.leerbedrijf_id == criteria.leerbedrijf_id)
+    conditions.extend(_has_word("n", word) for word in criteria.name_words)
+    conditions.extend(_has_word("p", word) for word in criteria.place_words)
+    if criteria.country is not None:
+        conditions.append(CompanyModel.country_code == criteria.country)
+    if criteria.crebos is not None:  # from the crebo index to the companies
+        recognised = select(RecognitionModel.leerbedrijf_id).where(
+            RecognitionModel.crebo.in_(sorted(criteria.crebos)), current_on(on)
+        )
+        conditions.append(CompanyModel.leerbedrijf_id.in_(recognised))
+    else:  # from the companies found by the other criteria to their recognitions
+        conditions.append(exists().where(
+            RecognitionModel.leerbedrijf_id == CompanyModel.leerbedrijf_id, current_on(on)
+        ))
+    return conditions
+
+
+def search_recognised(
+    session: Session, criteria: search.Criteria, *, on: dt.date, after: str | None, limit: int
+) -> tuple[list[search.Hit], int]:
+    """Recognised companies meeting *criteria*, after leerbedrijf-id *after*, by id; and their total."""
+    conditions = _search_conditions(criteria, on)
+    total = session.scalar(select(func.count()).select_from(CompanyModel).where(*conditions)) or 0
+    statement = select(CompanyModel).where(*conditions)
+    if after is not None:
+        statement = statement.where(CompanyModel.leerbedrijf_id > after)
+    statement = statement.order_by(CompanyModel.leerbedrijf_id).limit(limit).options(
+        _with_recognitions(),
+        selectinload(CompanyModel.placements).selectinload(PlacementModel.qualification),
+    )
+    hits = []
+    for row in session.scalars(statement):
+        company = to_company(row)
+        placements = (to_placement(p) for p in row.placements)
+        hits.append(search.Hit(
+            company,
+            tuple(r for r in company.recognitions if r.is_current_on(on)),
+            tuple(p for p in placements if criteria.crebos is None or p.crebo in criteria.crebos),
+        ))
+    return hits, total
+
+
 def current_recognitions(session: Session, leerbedrijf_id: str, on: dt.date) -> list[domain.Recognition]:
     """The recognitions of a company that hold on *on*, by crebo."""
     statement = (
@@ -208,7 +366,7 @@ def current_recognitions(session: Session, leerbedrijf_id: str, on: dt.date) -> 
 
 
 class SqlCompanyDirectory:
-    """:class:`domain.CompanyDirectory` over the request's session."""
+    """:class:`domain.CompanyDirectory` and :class:`search.RecognitionIndex` over the request's session."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -221,3 +379,17 @@ class SqlCompanyDirectory:
             self._session, name_key=name_key, postcode=postcode, house_number=house_number,
             house_number_suffix=house_number_suffix, limit=limit,
         )
+
+    def get(self, leerbedrijf_id: str) -> domain.Company | None:
+        return get_company(self._session, leerbedrijf_id)
+
+    def details(self, leerbedrijf_id: str) -> domain.CompanyDetails | None:
+        return get_details(self._session, leerbedrijf_id)
+
+    def qualifications(self) -> Sequence[tuple[str, str]]:
+        rows = self._session.execute(select(QualificationModel.crebo, QualificationModel.name))
+        return [(crebo, name) for crebo, name in rows]
+
+    def search(self, criteria: search.Criteria, *, on: dt.date, after: str | None, limit: int
+               ) -> tuple[Sequence[search.Hit], int]:
+        return search_recognised(self._session, criteria, on=on, after=after, limit=limit)

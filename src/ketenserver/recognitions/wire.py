@@ -145,3 +145,154 @@ class VaststellenLeerbedrijfResponse(ComplexModel):
         ("Melding", required(Melding)),
         ("Leerbedrijf", repeated(Leerbedrijf, 10)),
     )
+
+
+# --- NatrekkenErkenning (verify a recognition on a date)
+
+
+class NatrekkenErkenning(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Crebo", required(Crebo)),
+        ("Begindatum", required(Date)),
+    )
+
+
+class NatrekkenErkenningResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Erkend", required(Boolean)),
+        ("Begindatum", optional(Date)),
+        ("Einddatum", optional(Date)),
+    )
+
+
+# --- OpvragenDetailgegevens (all contact information of a company)
+
+Telefoonnummer = simple(Unicode, "Telefoonnummer", TNS, min_len=1, max_len=20)
+Emailadres = simple(Unicode, "Emailadres", TNS, min_len=3, max_len=254)
+Website = simple(Unicode, "Website", TNS, min_len=1, max_len=200)
+Grootteklasse = simple(Unicode, "Grootteklasse", TNS, min_len=1, max_len=20)
+SbiCode = simple(Unicode, "SbiCode", TNS, pattern="[0-9]{2,6}")
+Persoonsnaam = simple(Unicode, "Persoonsnaam", TNS, min_len=1, max_len=200)
+Functie = simple(Unicode, "Functie", TNS, min_len=1, max_len=100)
+Aantal = simple(Integer32, "Aantal", TNS, ge=0)
+
+
+class Contactpersoon(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Naam", required(Persoonsnaam)),
+        ("Functie", required(Functie)),
+        ("Telefoon", optional(Telefoonnummer)),
+        ("Email", optional(Emailadres)),
+    )
+
+
+class Contactpersonen(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("Contactpersoon", repeated(Contactpersoon)),)
+
+
+class Leerbedrijfgegevens(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Naam", required(Bedrijfsnaam)),
+        ("KvkNummer", required(KvkNummer)),
+        ("KvkVestigingsnummer", optional(KvkVestigingsnummer)),
+        ("Vestigingsadres", required(Adres)),
+        ("Postadres", optional(Adres)),
+        ("Telefoon", optional(Telefoonnummer)),
+        ("Email", optional(Emailadres)),
+        ("Website", optional(Website)),
+        ("Grootteklasse", optional(Grootteklasse)),
+        ("SbiCode", optional(SbiCode)),
+        ("AantalStageplaatsen", required(Aantal)),
+        ("Erkend", required(Boolean)),
+        ("Contactpersonen", required(Contactpersonen)),
+    )
+
+
+class OpvragenDetailgegevens(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("LeerbedrijfId", required(LeerbedrijfId)),)
+
+
+class OpvragenDetailgegevensResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Leerbedrijfgegevens", required(Leerbedrijfgegevens)),
+    )
+
+
+# --- OpvragenErkenningen (search recognised companies and their placement places)
+
+Zoekterm = simple(Unicode, "Zoekterm", TNS, min_len=1, max_len=200)
+Land = simple(Unicode, "Land", TNS, pattern="NL|BE|DE")
+PaginaGrootte = simple(Integer32, "PaginaGrootte", TNS, ge=1, le=100)
+VervolgToken = simple(Unicode, "VervolgToken", TNS, min_len=1, max_len=200)
+Leerweg = simple(Unicode, "Leerweg", TNS, pattern="BOL|BBL")
+StageplaatsId = simple(Integer32, "StageplaatsId", TNS, ge=1)
+AantalPlaatsen = simple(Integer32, "AantalPlaatsen", TNS, ge=1)
+Toelichting = simple(Unicode, "Toelichting", TNS, min_len=1, max_len=500)
+
+
+class Stageplaats(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("StageplaatsId", required(StageplaatsId)),
+        ("Leerweg", required(Leerweg)),
+        ("Crebo", required(Crebo)),
+        ("Omschrijving", required(KwalificatieOmschrijving)),
+        ("Niveau", required(Niveau)),
+        ("Begindatum", required(Date)),
+        ("AantalPlaatsen", required(AantalPlaatsen)),
+        ("Toelichting", required(Toelichting)),
+    )
+
+
+class Stageplaatsen(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("Stageplaats", repeated(Stageplaats)),)
+
+
+class GevondenLeerbedrijf(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Naam", required(Bedrijfsnaam)),
+        ("Vestigingsadres", required(Adres)),
+        ("Erkenningen", required(Erkenningen)),
+        ("Stageplaatsen", required(Stageplaatsen)),
+    )
+
+
+class OpvragenErkenningen(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Crebo", optional(Crebo)),
+        ("Kwalificatienaam", optional(Zoekterm)),
+        ("LeerbedrijfId", optional(LeerbedrijfId)),
+        ("Bedrijfsnaam", optional(Zoekterm)),
+        ("Plaats", optional(Zoekterm)),
+        ("Land", optional(Land)),
+        ("PaginaGrootte", optional(PaginaGrootte)),
+        ("VervolgToken", optional(VervolgToken)),
+    )
+
+
+class OpvragenErkenningenResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Totaal", required(Aantal)),
+        ("VervolgToken", optional(VervolgToken)),
+        ("Leerbedrijf", repeated(GevondenLeerbedrijf, 100)),
+    )
