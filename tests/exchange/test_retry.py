@@ -149,3 +149,31 @@ def test_a_message_id_cannot_be_reused_for_another_operation(send, counter):
     status, body = send(message_id, operation="Annuleer")
     assert status.startswith("500") and fault_code(body) == "0011"
     assert counter.calls == 1
+
+
+def test_database_failure_mid_request_is_service_unavailable_and_leaves_nothing(app, endpoint, counter, engine,
+                                                                                 pki):
+    from sqlalchemy.exc import OperationalError
+
+    from ketenserver.exchange.storage import StoredReply
+
+    def failing(environ, start_response):
+        counter(environ, lambda *args: None)  # does its work (a row) ...
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))  # ... then the DB dies
+
+    broken = Endpoint(endpoint.feature_key, endpoint.profile, endpoint.operations, endpoint.state_changing,
+                      endpoint.schema, failing)
+    school = pki.party("school-25LX")
+    builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
+    built = builder.build(f'<r:Register xmlns:r="{NS}"><r:Wat>x</r:Wat></r:Register>'.encode(), action=ACTION)
+    data = built.bytes()
+    before = _work_rows(engine)
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
+               "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": school.cert.read_text()}
+    status: list[str] = []
+    body = b"".join(app.pipeline.handle(broken, environ, lambda s, h: status.append(s)))
+    assert status[0].startswith("500") and fault_code(body) == "0051"
+    assert b"server closed" not in body and b"INSERT" not in body
+    assert _work_rows(engine) == before  # the work was rolled back
+    with Session(engine) as session:
+        assert session.get(StoredReply, (school.oin, built.message_id)) is None

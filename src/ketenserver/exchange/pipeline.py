@@ -33,7 +33,7 @@ from typing import Any
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver import namespaces as ns
@@ -141,6 +141,13 @@ class Pipeline:
             answer.fault = fault_for(error)
             exchange.outcome, exchange.fault_code = "refused", answer.fault.spec.code
             exchange.verdict = answer.fault.faultstring
+        except OperationalError:
+            # The database went away mid-request: the unit of work was rolled back with its session.
+            log.exception("database unavailable on %s (message %s)", endpoint.path, exchange.message_id)
+            answer.fault = fault_for(KetenError("0051", "The service is temporarily unavailable; nothing was "
+                                                "stored. Retry later with the same MessageID."))
+            exchange.outcome, exchange.fault_code = "refused", "0051"
+            exchange.verdict = "database unavailable (see server log)"
         except Exception:
             log.exception("unexpected error on %s (message %s)", endpoint.path, exchange.message_id)
             answer.fault = fault_for(KetenError("0500", ""))
