@@ -379,7 +379,10 @@ class Pipeline:
         body = parse_trusted(output).find(ns.BODY)
         result = body[0] if body is not None and len(body) else None
         if result is None or result.tag == ns.FAULT_TAG:
-            log.error("spyne answered %s with a fault or nothing: %.500r", endpoint.path, output)
+            # The body itself stays out of the log (it may hold personal data); the journal keeps it.
+            faultstring = body.findtext(f"{ns.FAULT_TAG}/faultstring") if body is not None else None
+            log.error("spyne answered %s (message %s) with %s", endpoint.path, call.message_id,
+                      f"a fault: {faultstring}" if faultstring else "no response element")
             raise KetenError("0500", "")
         return result
 

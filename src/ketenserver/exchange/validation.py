@@ -56,7 +56,9 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
     entry = errors[0] if len(errors) else None
     if outbound:
         # Our own response breaks the contract: a bug, never the caller's fault.
-        log.error("response not valid against the XSD: %s", entry)
+        # Type and path only: the message text of lxml may quote a value (personal data).
+        log.error("response not valid against the XSD: %s at %s", entry.type_name if entry else "?",
+                  entry.path if entry else "?")
         raise KetenError("0500", "")
     type_name = entry.type_name if entry is not None else ""
     kind = next((text for key, text in _KINDS.items() if type_name.endswith(key)),
