@@ -21,6 +21,14 @@ What is checked, and why, is described in :mod:`ketenclient.security` (messages)
 """
 
 from .base import ServiceClient
+from .bpv import (
+    BpvOvereenkomst,
+    BpvOvereenkomsten,
+    Erkenningsvoordracht,
+    Mutatie,
+    Mutatieabonnement,
+    MutatiePagina,
+)
 from .credentials import Credentials
 from .errors import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
 from .recognitions import (
@@ -42,14 +50,20 @@ from .security import WusAddressing, WusSignature
 
 __all__ = [
     "Adres",
+    "BpvOvereenkomst",
+    "BpvOvereenkomsten",
     "ClientFault",
     "Contactpersoon",
     "Credentials",
     "Detailgegevens",
     "Erkenning",
+    "Erkenningsvoordracht",
     "GevondenLeerbedrijf",
     "KetenClientError",
     "Leerbedrijf",
+    "Mutatie",
+    "MutatiePagina",
+    "Mutatieabonnement",
     "NatrekResultaat",
     "NatrekSignaalcode",
     "ResponseNotTrusted",

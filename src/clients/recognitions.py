@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any
 
 from .base import ServiceClient
+from .bpv import BpvOperations
 
 __all__ = [
     "Adres",
@@ -302,8 +303,10 @@ def zoek_resultaat(value: Any) -> ZoekResultaat:
     )
 
 
-class SbbErkenningenClient(ServiceClient):
-    """Client of the recognitions service, e.g. ``https://host/sbb-erkenningen/2W-be-S``."""
+class SbbErkenningenClient(ServiceClient, BpvOperations):
+    """Client of the recognitions service, e.g. ``https://host/sbb-erkenningen/2W-be-S``.
+
+    Agreements, nominations and mutations: see :class:`ketenclient.bpv.BpvOperations`."""
 
     def vaststellen_leerbedrijf(
         self,

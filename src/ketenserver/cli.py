@@ -8,6 +8,7 @@
     ketenserver org list|add|mandate    the organisation registry
     ketenserver journal [--show ID]     what was exchanged
     ketenserver faults                  the fault catalogue
+    ketenserver sbb voordracht|intrekken|beeindigen   act as SBB (nominations, recognitions)
 """
 
 from __future__ import annotations
@@ -222,6 +223,35 @@ def cmd_faults(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sbb(args: argparse.Namespace) -> int:
+    """Act as SBB: move a nomination on, or withdraw or end a recognition (one transaction)."""
+    import datetime as dt
+
+    from ketenserver.db import make_session_factory
+    from ketenserver.recognitions import agreements, bpv_storage, domain
+
+    today = domain.dutch_date(dt.datetime.now(dt.UTC))
+    engine = _engine(_settings(args))
+    try:
+        with make_session_factory(engine).begin() as session:
+            if args.sbb_command == "voordracht":
+                status = agreements.NominationStatus(args.status.replace("-", " ").capitalize())
+                nomination = bpv_storage.move_nomination(session, args.referentie, status, today=today)
+                extra = f", leerbedrijf-id {nomination.leerbedrijf_id}" if nomination.leerbedrijf_id else ""
+                print(f"{nomination.reference}: {nomination.status.value}{extra}")
+                return 0
+            kind = (agreements.MutationKind.INGETROKKEN if args.sbb_command == "intrekken"
+                    else agreements.MutationKind.BEEINDIGD)
+            effective = dt.date.fromisoformat(args.datum) if args.datum else today
+            schools = bpv_storage.lapse_recognition(session, args.leerbedrijf_id, args.crebo, kind, args.reden,
+                                                    effective=effective, today=today)
+            print(f"recognition of {args.leerbedrijf_id} for {args.crebo} {kind.value} from {effective}; "
+                  f"mutations for {len(schools)} school(s): {', '.join(schools) or '-'}")
+    finally:
+        engine.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ketenserver", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -290,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     faults = sub.add_parser("faults", help="print the fault catalogue")
     faults.set_defaults(func=cmd_faults)
+
+    sbb = sub.add_parser("sbb", help="act as SBB: nominations and recognitions (triggers mutations)")
+    sbb_sub = sbb.add_subparsers(dest="sbb_command", required=True)
+    nomination = sbb_sub.add_parser("voordracht", help="move an erkenningsvoordracht on")
+    nomination.add_argument("--referentie", required=True, help="EV-000001")
+    nomination.add_argument("--status", required=True, choices=("in-behandeling", "erkend", "afgewezen"),
+                            help="erkend creates the company and a recognition for the crebo from today")
+    for name, text in (("intrekken", "withdraw a recognition"), ("beeindigen", "end a recognition")):
+        lapse = sbb_sub.add_parser(name, help=f"{text}; a mutation for each school with a running agreement")
+        lapse.add_argument("--leerbedrijf-id", dest="leerbedrijf_id", required=True)
+        lapse.add_argument("--crebo", required=True)
+        lapse.add_argument("--reden", required=True)
+        lapse.add_argument("--datum", help="first day without the recognition, YYYY-MM-DD (default today)")
+    sbb.set_defaults(func=cmd_sbb)
     return parser
 
 

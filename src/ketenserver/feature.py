@@ -26,5 +26,10 @@ class Feature:
     state_changing: frozenset[str] = field(default_factory=frozenset)
     """Operation names whose retry (same MessageID) must return the original reply."""
     seed: Callable[..., Any] | None = None
-    """Fill the sandbox with demo data: ``seed(session, seed_number, companies=N)``; returns a count."""
+    """Fill the sandbox with demo data: ``seed(session, seed_number, companies=N, progress=None)``.
+
+    Returns the number of records added, 0 when the data is present already (then nothing is
+    written). Deterministic for a seed number; never commits (the caller owns the transaction).
+    ``progress``, when given, is called as ``progress(done, total)`` as the work goes on (counts
+    in the feature's own unit, e.g. companies), the last time with ``done == total``."""
     profiles: tuple[str, ...] = ("2W-be-S", "2W-be")

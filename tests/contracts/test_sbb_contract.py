@@ -135,6 +135,10 @@ def test_the_golden_set_is_complete() -> None:
         "OpvragenDetailgegevens.request.xml",
         "OpvragenErkenningen.request.xml",
         *(f"{operation}Response.{outcome}.xml" for operation, outcome, _ in NEW_OUTCOMES),
+        *(f"{operation}.request.xml" for operation, _ in STATE_CHANGING_GOLDEN),
+        *(f"{operation}Response.{outcome}.xml" for operation, outcome in STATE_CHANGING_GOLDEN),
+        "OpvragenBpvOvereenkomstenResponse.vervolg.xml", "OpvragenStatusErkenningsvoordrachtResponse.erkend.xml",
+        "OpvragenAbonnementenResponse.gevonden.xml", "OphalenMutatiesResponse.mutaties.xml",
     } <= names
 
 
@@ -311,6 +315,25 @@ def test_the_golden_requests_are_answered_as_their_first_golden_response(
         assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml")), operation
 
 
+STATE_CHANGING_GOLDEN = [
+    ("RegistrerenBpvOvereenkomst", "geregistreerd"),
+    ("IndienenErkenningsvoordracht", "ontvangen"),
+    ("AanmeldenMutatieabonnement", "aangemeld"),
+]
+
+
+@pytest.mark.parametrize(("operation", "outcome"), STATE_CHANGING_GOLDEN, ids=[o for o, _ in STATE_CHANGING_GOLDEN])
+def test_golden_requests_of_state_changing_operations_get_their_golden_reply(
+    app: Application, sessions: sessionmaker[Session], operation: str, outcome: str
+) -> None:
+    """On the fresh contract database (each call rolled back), so ids and references start at 1."""
+    body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
+    status, response, environ = _call(app, sessions, body)
+    assert status.startswith("200") and ERROR_KEY not in environ, etree.tostring(response)
+    _assert_valid(response)
+    assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
+
+
 BUSINESS_FAULTS = [
     (_verify("999999999", "25173", "2025-09-01"), "SBB-1001", "LeerbedrijfId"),
     (_verify("100000001", "25173", "1999-12-31"), "SBB-1005", "Begindatum"),
@@ -319,6 +342,17 @@ BUSINESS_FAULTS = [
     (_element("OpvragenErkenningen", Plaats="Amsterdam"), "SBB-1006", "OpvragenErkenningen"),
     (_element("OpvragenErkenningen", Bedrijfsnaam="--"), "SBB-1009", "Bedrijfsnaam"),
     (_element("OpvragenErkenningen", Crebo="25491", VervolgToken="bm90IG91cnM"), "SBB-1007", "VervolgToken"),
+    (_element("RegistrerenBpvOvereenkomst", Studentnummer="1", LeerbedrijfId="100000002", Crebo="25173",
+              Begindatum="2025-09-01", GeplandeEinddatum="2026-01-31", Leerweg="BOL"), "SBB-1010", "Crebo"),
+    (_element("RegistrerenBpvOvereenkomst", Studentnummer="1", LeerbedrijfId="100000001", Crebo="25173",
+              Begindatum="2025-09-01", GeplandeEinddatum="2025-08-31", Leerweg="BOL"), "SBB-1012",
+     "GeplandeEinddatum"),
+    (_element("WijzigenBpvOvereenkomst", OvereenkomstId="4242", Leerweg="BBL"), "SBB-1011", "OvereenkomstId"),
+    (_element("BeeindigenBpvOvereenkomst", OvereenkomstId="4242", Einddatum="2025-09-01", Reden="x"), "SBB-1011",
+     "OvereenkomstId"),
+    (_element("OpvragenStatusErkenningsvoordracht", Referentie="EV-000042"), "SBB-1015", "Referentie"),
+    (_element("OphalenMutaties"), "SBB-1016", "Mutatieabonnement"),
+    (_element("BevestigenMutaties", TotEnMetVolgnummer="1"), "SBB-1016", "Mutatieabonnement"),
 ]
 
 

@@ -14,7 +14,15 @@ or "no company found", is a normal reply with its own signaalcode (see
         ├── MissingCriteria         SBB-1006  (Opvragen erkenningen: no main criterion)
         ├── InvalidPageToken        SBB-1007  (Opvragen erkenningen: VervolgToken)
         ├── InvalidPageSize         SBB-1008  (Opvragen erkenningen: PaginaGrootte)
-        └── InvalidSearchTerm       SBB-1009  (Opvragen erkenningen: a term without words, a Land)
+        ├── InvalidSearchTerm       SBB-1009  (Opvragen erkenningen: a term without words, a Land)
+        ├── NotRecognisedForAgreement SBB-1010 (bpv-overeenkomst: Crebo not recognised on Begindatum)
+        ├── UnknownAgreement        SBB-1011  (bpv-overeenkomst: OvereenkomstId, also another school's)
+        ├── InvalidAgreementDates   SBB-1012  (bpv-overeenkomst: an end before the start)
+        ├── AgreementEnded          SBB-1013  (bpv-overeenkomst: amending or ending an ended one)
+        ├── UnknownQualification    SBB-1014  (erkenningsvoordracht: Crebo not a known qualification)
+        ├── UnknownNomination       SBB-1015  (erkenningsvoordracht: Referentie, also another school's)
+        ├── NoSubscription          SBB-1016  (mutatieservice: fetching without a running subscription)
+        └── InvalidSequence         SBB-1017  (mutatieservice: acknowledging beyond what was issued)
 
 Fault messages describe the rule, never echo the input: the journal keeps the message, and
 the message must hold no personal data.
@@ -63,6 +71,38 @@ INVALID_SEARCH_TERM = FaultSpec(
     "Bedrijfsnaam, Kwalificatienaam and Plaats hold a letter or digit; Land is NL, BE or DE",
 )
 
+NOT_RECOGNISED_FOR_AGREEMENT = FaultSpec(
+    "SBB-1010", "Client", "Company not recognised for this qualification on the start date",
+    "bpv-overeenkomst: the leerbedrijf holds a recognition for Crebo on Begindatum (as NatrekkenErkenning)",
+)
+UNKNOWN_AGREEMENT = FaultSpec(
+    "SBB-1011", "Client", "Unknown agreement",
+    "OvereenkomstId names a bpv-overeenkomst registered by the calling school",
+)
+INVALID_AGREEMENT_DATES = FaultSpec(
+    "SBB-1012", "Client", "End date before start date",
+    "GeplandeEinddatum and Einddatum not before Begindatum",
+)
+AGREEMENT_ENDED = FaultSpec(
+    "SBB-1013", "Client", "Agreement already ended",
+    "An ended bpv-overeenkomst cannot be amended or ended again",
+)
+UNKNOWN_QUALIFICATION = FaultSpec(
+    "SBB-1014", "Client", "Unknown qualification", "Crebo names a qualification in the crebo table",
+)
+UNKNOWN_NOMINATION = FaultSpec(
+    "SBB-1015", "Client", "Unknown nomination",
+    "Referentie names an erkenningsvoordracht submitted by the calling school",
+)
+NO_SUBSCRIPTION = FaultSpec(
+    "SBB-1016", "Client", "No running subscription",
+    "OphalenMutaties and BevestigenMutaties need a running Mutatieabonnement (AanmeldenMutatieabonnement)",
+)
+INVALID_SEQUENCE = FaultSpec(
+    "SBB-1017", "Client", "Sequence number not issued",
+    "BevestigenMutaties: Volgnummer at most the last mutation issued to the school",
+)
+
 FAULTS: tuple[FaultSpec, ...] = (
     UNKNOWN_LEERBEDRIJF,
     INVALID_POSTCODE,
@@ -73,6 +113,14 @@ FAULTS: tuple[FaultSpec, ...] = (
     INVALID_PAGE_TOKEN,
     INVALID_PAGE_SIZE,
     INVALID_SEARCH_TERM,
+    NOT_RECOGNISED_FOR_AGREEMENT,
+    UNKNOWN_AGREEMENT,
+    INVALID_AGREEMENT_DATES,
+    AGREEMENT_ENDED,
+    UNKNOWN_QUALIFICATION,
+    UNKNOWN_NOMINATION,
+    NO_SUBSCRIPTION,
+    INVALID_SEQUENCE,
 )
 
 
@@ -129,3 +177,43 @@ class InvalidPageSize(SbbError):
 class InvalidSearchTerm(SbbError):
     spec = INVALID_SEARCH_TERM
     default_field = "Bedrijfsnaam"
+
+
+class NotRecognisedForAgreement(SbbError):
+    spec = NOT_RECOGNISED_FOR_AGREEMENT
+    default_field = "Crebo"
+
+
+class UnknownAgreement(SbbError):
+    spec = UNKNOWN_AGREEMENT
+    default_field = "OvereenkomstId"
+
+
+class InvalidAgreementDates(SbbError):
+    spec = INVALID_AGREEMENT_DATES
+    default_field = "GeplandeEinddatum"
+
+
+class AgreementEnded(SbbError):
+    spec = AGREEMENT_ENDED
+    default_field = "OvereenkomstId"
+
+
+class UnknownQualification(SbbError):
+    spec = UNKNOWN_QUALIFICATION
+    default_field = "Crebo"
+
+
+class UnknownNomination(SbbError):
+    spec = UNKNOWN_NOMINATION
+    default_field = "Referentie"
+
+
+class NoSubscription(SbbError):
+    spec = NO_SUBSCRIPTION
+    default_field = "Mutatieabonnement"
+
+
+class InvalidSequence(SbbError):
+    spec = INVALID_SEQUENCE
+    default_field = "Volgnummer"

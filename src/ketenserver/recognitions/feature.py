@@ -12,5 +12,7 @@ FEATURE = Feature(
     title="SBB White Label 2.1 – erkenningen",
     spyne_services=(ErkenningenService,),
     faults=FAULTS,
+    state_changing=frozenset({"RegistrerenBpvOvereenkomst", "WijzigenBpvOvereenkomst", "BeeindigenBpvOvereenkomst",
+                              "IndienenErkenningsvoordracht", "AanmeldenMutatieabonnement", "BevestigenMutaties"}),
     seed=seed,
 )

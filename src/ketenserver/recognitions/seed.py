@@ -5,15 +5,23 @@ addresses, for the README and the tests), then a generated population: Dutch com
 from sector words, family names and legal forms, real places with their real 4-digit postcode
 ranges and area codes, about 85% recognised for one to three qualifications of their sector,
 some with an earlier recognition withdrawn or expired. The same ``seed_number`` always gives
-the same data.
+the same data, and a larger population begins with the smaller one.
 
 Every company also gets one to three contact persons, sometimes a postal address apart from the
 visiting one (mostly a PO box, "Postbus"), and recognised ones open placement places (BOL and
 BBL) for some of their qualifications, starting in 2026 or 2027. About 6% of the generated
 companies are in Belgium and 4% in Germany (real places and postcodes) for the country filter.
 These extras come from a second random stream, so the Dutch population of a seed number is the
-same as before they existed. Rows are written with bulk inserts (the sandbox's thousands of
-companies take a second or two).
+same as before they existed. A third stream gives many recognitions an earlier one for the same
+qualification (SBB recognises anew after a change of owner or a withdrawal) and leaves one in
+six drawn placement places filled, which brings the proportions to SBB's: about 2.4
+recognitions and 0.8 open placement places per company (250,000 companies: some 600,000 and
+200,000), with the companies, contacts and remaining places of a seed number unchanged.
+
+Rows are written with Core bulk inserts (executemany), :data:`BATCH` companies at a time, all in
+the caller's transaction; a progress callback hears of each batch. The sandbox's thousands of
+companies take about a second; 250,000 take about 35 seconds on SQLite and a minute on
+PostgreSQL on a small machine.
 
 The demo companies (recognitions open-ended, so the outcome never changes with the date):
 
@@ -43,12 +51,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ketenserver.recognitions import domain
@@ -294,19 +305,19 @@ class _Rows:
         self.placements: list[Row] = []
         self.words: list[Row] = []
 
-    def write(self, session: Session) -> None:
+    def write(self, connection: Connection) -> None:
+        """One executemany per table: plain Core inserts, no ORM bookkeeping per row."""
         for model, rows in ((CompanyModel, self.companies), (RecognitionModel, self.recognitions),
                             (ContactModel, self.contacts), (PlacementModel, self.placements),
                             (CompanyWordModel, self.words)):
             if rows:
-                session.execute(insert(model), rows)
+                connection.execute(insert(model), rows)
 
 
-def _company(leerbedrijf_id: str, name: str, **columns: Any) -> Row:
-    label = _domain_label(name)
+def _company(leerbedrijf_id: str, name: str, key: str, label: str, **columns: Any) -> Row:
     row: Row = dict.fromkeys(("postal_street", "postal_number", "postal_suffix", "postal_postcode",
                               "postal_place", "postal_country_code"))
-    row.update(leerbedrijf_id=leerbedrijf_id, name=name, name_key=domain.name_key(name),
+    row.update(leerbedrijf_id=leerbedrijf_id, name=name, name_key=key,
                email=f"info@{label}.example", website=f"https://www.{label}.example", country_code="NL")
     row.update(columns)
     return row
@@ -314,7 +325,8 @@ def _company(leerbedrijf_id: str, name: str, **columns: Any) -> Row:
 
 def _demo_rows(rows: _Rows, demo: DemoCompany, placement_ids: list[int]) -> None:
     company = _company(
-        demo.leerbedrijf_id, demo.name, kvk_number=demo.kvk_number, kvk_establishment=demo.kvk_establishment,
+        demo.leerbedrijf_id, demo.name, domain.name_key(demo.name), _domain_label(demo.name),
+        kvk_number=demo.kvk_number, kvk_establishment=demo.kvk_establishment,
         street=demo.street, house_number=demo.house_number,
         house_number_suffix=domain.normalise_suffix(demo.house_number_suffix),
         postcode=domain.normalise_postcode(demo.postcode), place=demo.place, phone=demo.phone,
@@ -340,20 +352,51 @@ def _demo_rows(rows: _Rows, demo: DemoCompany, placement_ids: list[int]) -> None
     rows.words.extend(word_rows(demo.leerbedrijf_id, demo.name, demo.place))
 
 
-class _Generator:
-    """One deterministic stream of companies; every choice comes from ``rng`` (the Dutch population)
-    or ``extra`` (contacts, postal addresses, placements, companies abroad)."""
+EARLIER_SHARE = 0.6
+"""Chance that a recognition had an earlier one for the same qualification (at most 4 per company)."""
+FILLED_SHARE = 1 / 6
+"""Chance that a drawn open placement place is taken already, so it is not written."""
+_FORMS = ("", " B.V.", " V.O.F.", " & Zn.", " C.V.")
+_FORM_WEIGHTS = tuple(itertools.accumulate((40, 40, 12, 5, 3)))
+_SIZES = tuple(s for s, _ in SIZE_CLASSES)
+_SIZE_WEIGHTS = tuple(itertools.accumulate(w for _, w in SIZE_CLASSES))
 
-    def __init__(self, rng: random.Random, extra: random.Random) -> None:
+
+class _Generator:
+    """Deterministic streams of companies.
+
+    Every choice comes from ``rng`` (the Dutch population), ``extra`` (contacts, postal
+    addresses, placements, companies abroad) or ``later`` (earlier recognitions, filled places).
+    Each stream was added without touching the draws of the ones before it, so a seed number
+    keeps its companies as the generator grows.
+    """
+
+    def __init__(self, rng: random.Random, extra: random.Random, later: random.Random) -> None:
         self.rng = rng
         self.extra = extra
+        self.later = later
         self.next_id = FIRST_GENERATED_ID
         self.next_placement = 0
         self.kvk_numbers = {d.kvk_number for d in DEMO_COMPANIES}
         self.taken = {(domain.name_key(d.name), d.postcode) for d in DEMO_COMPANIES}
+        # Names repeat across a large population; folding them once keeps 250,000 companies fast.
+        self._keys: dict[str, str] = {}
+        self._labels: dict[str, str] = {}
 
-    def _date(self, first: dt.date, last: dt.date) -> dt.date:
-        day = first + dt.timedelta(days=self.rng.randint(0, (last - first).days))
+    def _key(self, name: str) -> str:
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = domain.name_key(name)
+        return key
+
+    def _label(self, name: str) -> str:
+        label = self._labels.get(name)
+        if label is None:
+            label = self._labels[name] = _domain_label(name)
+        return label
+
+    def _date(self, first: dt.date, last: dt.date, rng: random.Random | None = None) -> dt.date:
+        day = first + dt.timedelta(days=(rng or self.rng).randint(0, (last - first).days))
         return day.replace(day=1)
 
     def _name(self, sector: Sector) -> str:
@@ -368,8 +411,7 @@ class _Generator:
             name = f"{word} {rng.choice(FANCY_NAMES)}"
         if rng.random() < sector.stichting:
             return f"Stichting {name}"
-        form = rng.choices(("", " B.V.", " V.O.F.", " & Zn.", " C.V."), weights=(40, 40, 12, 5, 3))[0]
-        return name + form
+        return name + rng.choices(_FORMS, cum_weights=_FORM_WEIGHTS)[0]
 
     def _postcode(self, low: int, high: int) -> str:
         while True:
@@ -411,33 +453,56 @@ class _Generator:
                              "withdrawal_reason": None})
         return rows
 
+    def _earlier(self, recognitions: list[Row]) -> list[Row]:
+        """Earlier recognitions for the same qualifications, before the ones drawn (at most 4 in all).
+
+        SBB recognises a company anew when it changes owner or legal form, and may recognise it
+        again after a withdrawal; the earlier one ended the day before, or was withdrawn.
+        """
+        later = self.later
+        rows: list[Row] = []
+        for after in recognitions:
+            if len(recognitions) + len(rows) >= 4 or later.random() >= EARLIER_SHARE:
+                continue
+            next_start: dt.date = after["start_date"]
+            start = self._date(dt.date(2004, 1, 1), next_start - dt.timedelta(days=730), later)
+            row = {"crebo": after["crebo"], "start_date": start, "end_date": next_start - dt.timedelta(days=1),
+                   "withdrawn_on": None, "withdrawal_reason": None}
+            if later.random() < 0.4:
+                row.update(end_date=None, withdrawal_reason=later.choice(WITHDRAWAL_REASONS[:2]),
+                           withdrawn_on=self._date(start + dt.timedelta(days=365),
+                                                   next_start - dt.timedelta(days=180), later))
+            rows.append(row)
+        return rows
+
     def company(self, rows: _Rows) -> None:
         rng = self.rng
         sector = rng.choice(SECTORS)
         place, low, high, area = rng.choice(PLACES)
         name, postcode = self._name(sector), self._postcode(low, high)
-        while (domain.name_key(name), postcode) in self.taken:
+        while (self._key(name), postcode) in self.taken:
             name = self._name(sector)
-        self.taken.add((domain.name_key(name), postcode))
+        self.taken.add((self._key(name), postcode))
         self.next_id += rng.randint(1, 997)
         leerbedrijf_id = str(self.next_id)
         suffix = domain.normalise_suffix(rng.choice(("A", "B", "1", "bis"))) if rng.random() < 0.1 else None
         establishment = f"0000{rng.randint(10_000_000, 99_999_999)}" if rng.random() < 0.9 else None
         company = _company(
-            leerbedrijf_id, name, kvk_number=self._kvk(), kvk_establishment=establishment,
-            street=rng.choice(STREETS), house_number=rng.choice((rng.randint(1, 40), rng.randint(1, 250))),
+            leerbedrijf_id, name, self._key(name), self._label(name), kvk_number=self._kvk(),
+            kvk_establishment=establishment, street=rng.choice(STREETS),
+            house_number=rng.choice((rng.randint(1, 40), rng.randint(1, 250))),
             house_number_suffix=suffix, postcode=postcode, place=place, phone=self._phone(area),
-            size_class=rng.choices([s for s, _ in SIZE_CLASSES], weights=[w for _, w in SIZE_CLASSES])[0],
-            sbi_code=sector.sbi_code,
+            size_class=rng.choices(_SIZES, cum_weights=_SIZE_WEIGHTS)[0], sbi_code=sector.sbi_code,
         )
         recognitions = self._recognitions(sector, recognised=rng.random() < 0.85)
         self._abroad(company)
         self._postal(company)
         rows.companies.append(company)
+        current = [r["crebo"] for r in recognitions if r["end_date"] is None and r["withdrawn_on"] is None]
+        recognitions += self._earlier(recognitions)
         rows.recognitions.extend({**r, "leerbedrijf_id": leerbedrijf_id} for r in recognitions)
         self._contacts(rows, company)
-        self._placements(rows, leerbedrijf_id, [r["crebo"] for r in recognitions if r["end_date"] is None
-                                                 and r["withdrawn_on"] is None])
+        self._placements(rows, leerbedrijf_id, current)
         rows.words.extend(word_rows(leerbedrijf_id, name, company["place"]))
 
     def _abroad(self, company: Row) -> None:
@@ -472,35 +537,45 @@ class _Generator:
 
     def _contacts(self, rows: _Rows, company: Row) -> None:
         extra = self.extra
-        label = _domain_label(company["name"])
+        label = self._label(company["name"])
         for role in extra.sample(ROLES, k=extra.choice((1, 1, 2, 2, 3))):
             first, family = extra.choice(FIRST_NAMES), extra.choice(FAMILY_NAMES)
-            mailbox = _domain_label(f"{first} {family.split()[-1]}") or "contact"
+            mailbox = self._label(f"{first} {family.split()[-1]}") or "contact"
             phone = company["phone"] if extra.random() < 0.5 else None
             email = f"{mailbox}@{label}.example" if extra.random() < 0.9 else None
             rows.contacts.append({"leerbedrijf_id": company["leerbedrijf_id"], "name": f"{first} {family}",
                                   "role": role, "phone": phone, "email": email})
 
     def _placements(self, rows: _Rows, leerbedrijf_id: str, crebos: list[str]) -> None:
-        """Open places for some current qualifications, BOL and BBL."""
+        """Open places for some current qualifications, BOL and BBL; a few are filled already."""
         extra = self.extra
         for crebo in crebos:
             for path in ("BOL", "BBL"):
                 if extra.random() < 0.35:
+                    start, places = extra.choice(PLACEMENT_STARTS), extra.choice((1, 1, 1, 2, 2, 3, 5))
+                    description = extra.choice(PLACEMENT_TEXTS[path])
+                    if self.later.random() < FILLED_SHARE:
+                        continue
                     self.next_placement += 1
                     rows.placements.append({
                         "id": self.next_placement, "leerbedrijf_id": leerbedrijf_id, "learning_path": path,
-                        "crebo": crebo, "start_date": extra.choice(PLACEMENT_STARTS),
-                        "places": extra.choice((1, 1, 1, 2, 2, 3, 5)),
-                        "description": extra.choice(PLACEMENT_TEXTS[path]),
+                        "crebo": crebo, "start_date": start, "places": places, "description": description,
                     })
 
 
-def seed(session: Session, seed_number: int = 0, companies: int = 500) -> int:
+BATCH = 5_000
+"""Companies generated and then written per round of inserts (with their recognitions, contacts, ...)."""
+Progress = Callable[[int, int], object]
+"""``progress(done, total)``: companies written so far, and in all."""
+
+
+def seed(session: Session, seed_number: int = 0, companies: int = 500, *, progress: Progress | None = None) -> int:
     """Fill the SBB tables: qualifications, the demo companies, then generated ones up to *companies*.
 
     Skips everything and returns 0 when companies already exist; otherwise returns the number
-    of companies added. Inserts and flushes, never commits.
+    of companies added. Rows go in by bulk inserts of :data:`BATCH` companies at a time, after
+    each of which *progress* is called (the last time with ``done == total``). Inserts and
+    flushes, never commits: the whole seed is one transaction of the caller's.
     """
     if session.scalar(select(CompanyModel.leerbedrijf_id).limit(1)) is not None:
         return 0
@@ -508,15 +583,23 @@ def seed(session: Session, seed_number: int = 0, companies: int = 500) -> int:
     session.add_all(QualificationModel(crebo=q.crebo, name=q.name, level=q.level)
                     for q in load_qualifications() if q.crebo not in known)
     session.flush()
+    connection = session.connection()
     rows = _Rows()
     placement_ids = [0]
     for demo in DEMO_COMPANIES:
         _demo_rows(rows, demo, placement_ids)
+    total = max(companies, len(DEMO_COMPANIES))
     generator = _Generator(random.Random(seed_number),  # noqa: S311 - demo data, not secrets
-                           random.Random(f"extras {seed_number}"))  # noqa: S311
+                           random.Random(f"extras {seed_number}"),  # noqa: S311
+                           random.Random(f"later {seed_number}"))  # noqa: S311
     generator.next_placement = placement_ids[0]
-    for _ in range(max(0, companies - len(rows.companies))):
-        generator.company(rows)
-    rows.write(session)
-    session.flush()
-    return len(rows.companies)
+    done = 0
+    while done < total:
+        while len(rows.companies) < BATCH and done + len(rows.companies) < total:
+            generator.company(rows)
+        rows.write(connection)
+        done += len(rows.companies)
+        rows = _Rows()
+        if progress is not None:
+            progress(done, total)
+    return total

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketenserver.recognitions import domain, search, storage, wire
+from ketenserver.recognitions import agreements, bpv_storage, domain, search, storage, wire
 from ketenserver.soap import call_context, domain_errors
 from ketenserver.spyne_compat import load_spyne
 
@@ -162,6 +162,68 @@ def _search_query(request: Any) -> search.SearchQuery:
     )
 
 
+def _overeenkomst(agreement: agreements.Agreement) -> Any:
+    return wire.BpvOvereenkomst(
+        OvereenkomstId=agreement.id, Studentnummer=agreement.student_number,
+        LeerbedrijfId=agreement.leerbedrijf_id, Crebo=agreement.crebo, Begindatum=agreement.start,
+        GeplandeEinddatum=agreement.planned_end, Leerweg=agreement.learning_path,
+        Einddatum=agreement.ended_on, RedenBeeindiging=agreement.end_reason,
+    )
+
+
+def agreements_response(page: agreements.AgreementPage) -> Any:
+    found = bool(page.agreements)
+    return wire.OpvragenBpvOvereenkomstenResponse(
+        Signaalcode=0 if found else 1,
+        Melding="Lopende bpv-overeenkomsten." if found else "Geen lopende bpv-overeenkomsten.",
+        Totaal=page.total, VervolgNa=page.next_after,
+        BpvOvereenkomst=[_overeenkomst(a) for a in page.agreements],
+    )
+
+
+def _new_nomination(request: Any) -> agreements.NewNomination:
+    address, contact = request.Vestigingsadres, request.Contactpersoon
+    return agreements.NewNomination(
+        name=request.Naam, street=address.Straat, house_number=address.Huisnummer,
+        house_number_suffix=address.HuisnummerToevoeging, postcode=address.Postcode, place=address.Plaats,
+        country_code=address.Landcode, kvk_number=request.KvkNummer, crebo=request.Crebo,
+        contact_name=contact.Naam, contact_role=contact.Functie, contact_phone=contact.Telefoon,
+        contact_email=contact.Email,
+    )
+
+
+NOMINATION_TEXT = {
+    agreements.NominationStatus.ONTVANGEN: "Erkenningsvoordracht ontvangen.",
+    agreements.NominationStatus.IN_BEHANDELING: "Erkenningsvoordracht in behandeling bij SBB.",
+    agreements.NominationStatus.ERKEND: "Leerbedrijf erkend voor deze kwalificatie.",
+    agreements.NominationStatus.AFGEWEZEN: "Erkenningsvoordracht afgewezen.",
+}
+
+
+def _abonnement(subscription: agreements.Subscription) -> Any:
+    return wire.Mutatieabonnement(AbonnementId=subscription.id, Soort="Erkenningsmutaties",
+                                  Ingangsdatum=subscription.started_on,
+                                  BevestigdTot=subscription.acknowledged_up_to)
+
+
+def mutations_response(page: agreements.MutationPage) -> Any:
+    found = bool(page.mutations)
+    return wire.OphalenMutatiesResponse(
+        Signaalcode=0 if found else 1, Melding="Mutaties." if found else "Geen nieuwe mutaties.",
+        BevestigdTot=page.acknowledged_up_to, Meer=page.more,
+        Mutatie=[wire.Mutatie(Volgnummer=m.sequence, LeerbedrijfId=m.leerbedrijf_id, Crebo=m.crebo,
+                              Soort=m.kind.value, Reden=m.reason, Ingangsdatum=m.effective)
+                 for m in page.mutations],
+    )
+
+
+def _ledger(call: Any) -> bpv_storage.SqlSchoolLedger:
+    return bpv_storage.SqlSchoolLedger(call.session, call.organisation_oin)
+
+
+DEFAULT_MUTATION_PAGE = 25
+
+
 def _operation(name: str, request: Any, response: Any) -> Any:
     """``@rpc`` of a document/literal bare operation with the contract's element names."""
     return rpc(request, _returns=response, _body_style="bare", _in_message_name=wire.qualified(name),
@@ -219,3 +281,113 @@ class ErkenningenService(ServiceBase):
                 on=domain.dutch_date(call.now), token_key=call.token_key,
             )
         return search_response(result)
+
+    # --- Placement agreements (state-changing ones are listed in feature.py) ---------------------
+
+    @_operation("RegistrerenBpvOvereenkomst", wire.RegistrerenBpvOvereenkomst,
+                wire.RegistrerenBpvOvereenkomstResponse)
+    def RegistrerenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Register an agreement at a company recognised for the crebo on the start date (agreements.register)."""
+        call = call_context(ctx)
+        new = agreements.NewAgreement(request.Studentnummer, request.LeerbedrijfId, request.Crebo,
+                                      request.Begindatum, request.GeplandeEinddatum, request.Leerweg)
+        with domain_errors(ctx):
+            agreement = agreements.register(new, ledger=_ledger(call),
+                                            directory=storage.SqlCompanyDirectory(call.session),
+                                            today=domain.dutch_date(call.now))
+        return wire.RegistrerenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst geregistreerd.",
+                                                       BpvOvereenkomst=_overeenkomst(agreement))
+
+    @_operation("WijzigenBpvOvereenkomst", wire.WijzigenBpvOvereenkomst, wire.WijzigenBpvOvereenkomstResponse)
+    def WijzigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Amend planned end date and/or learning path (agreements.amend)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            agreement = agreements.amend(request.OvereenkomstId, planned_end=request.GeplandeEinddatum,
+                                         learning_path=request.Leerweg, ledger=_ledger(call))
+        return wire.WijzigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst gewijzigd.",
+                                                    BpvOvereenkomst=_overeenkomst(agreement))
+
+    @_operation("BeeindigenBpvOvereenkomst", wire.BeeindigenBpvOvereenkomst, wire.BeeindigenBpvOvereenkomstResponse)
+    def BeeindigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+        """End an agreement with its actual last day and a reason (agreements.end)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            agreement = agreements.end(request.OvereenkomstId, ended_on=request.Einddatum, reason=request.Reden,
+                                       ledger=_ledger(call))
+        return wire.BeeindigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst beëindigd.",
+                                                      BpvOvereenkomst=_overeenkomst(agreement))
+
+    @_operation("OpvragenBpvOvereenkomsten", wire.OpvragenBpvOvereenkomsten, wire.OpvragenBpvOvereenkomstenResponse)
+    def OpvragenBpvOvereenkomsten(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The school's running agreements, all or one page (agreements.running)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            page = agreements.running(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                      after=request.NaOvereenkomstId or 0, page_size=request.PaginaGrootte)
+        return agreements_response(page)
+
+    # --- Erkenningsvoordracht ----------------------------------------------------------------------
+
+    @_operation("IndienenErkenningsvoordracht", wire.IndienenErkenningsvoordracht,
+                wire.IndienenErkenningsvoordrachtResponse)
+    def IndienenErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Nominate a company for recognition (agreements.nominate)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            nomination = agreements.nominate(_new_nomination(request), ledger=_ledger(call),
+                                             today=domain.dutch_date(call.now))
+        return wire.IndienenErkenningsvoordrachtResponse(
+            Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
+            Status=nomination.status.value)
+
+    @_operation("OpvragenStatusErkenningsvoordracht", wire.OpvragenStatusErkenningsvoordracht,
+                wire.OpvragenStatusErkenningsvoordrachtResponse)
+    def OpvragenStatusErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The status of the school's own nomination (agreements.nomination_status)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            nomination = agreements.nomination_status(request.Referentie or "", ledger=_ledger(call))
+        return wire.OpvragenStatusErkenningsvoordrachtResponse(
+            Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
+            Status=nomination.status.value, LeerbedrijfId=nomination.leerbedrijf_id)
+
+    # --- Actualiseren erkenning (pull) -------------------------------------------------------------
+
+    @_operation("AanmeldenMutatieabonnement", wire.AanmeldenMutatieabonnement,
+                wire.AanmeldenMutatieabonnementResponse)
+    def AanmeldenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Subscribe the school to recognition mutations (agreements.subscribe)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now))
+        return wire.AanmeldenMutatieabonnementResponse(
+            Signaalcode=0 if new else 1, Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
+            Mutatieabonnement=_abonnement(subscription))
+
+    @_operation("OpvragenAbonnementen", wire.OpvragenAbonnementen, wire.OpvragenAbonnementenResponse)
+    def OpvragenAbonnementen(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The school's running subscriptions (at most one)."""
+        subscription = _ledger(call_context(ctx)).subscription()
+        found = [] if subscription is None else [_abonnement(subscription)]
+        return wire.OpvragenAbonnementenResponse(
+            Signaalcode=0 if found else 1, Melding="Lopende abonnementen." if found else "Geen lopende abonnementen.",
+            Mutatieabonnement=found)
+
+    @_operation("OphalenMutaties", wire.OphalenMutaties, wire.OphalenMutatiesResponse)
+    def OphalenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The school's mutations after a cursor, in order (agreements.fetch)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            page = agreements.fetch(ledger=_ledger(call), after=request.NaVolgnummer,
+                                    page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
+        return mutations_response(page)
+
+    @_operation("BevestigenMutaties", wire.BevestigenMutaties, wire.BevestigenMutatiesResponse)
+    def BevestigenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Acknowledge up to a sequence number (agreements.acknowledge)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            subscription = agreements.acknowledge(request.TotEnMetVolgnummer, ledger=_ledger(call))
+        return wire.BevestigenMutatiesResponse(Signaalcode=0, Melding="Mutaties bevestigd.",
+                                               BevestigdTot=subscription.acknowledged_up_to)

@@ -296,3 +296,224 @@ class OpvragenErkenningenResponse(ComplexModel):
         ("VervolgToken", optional(VervolgToken)),
         ("Leerbedrijf", repeated(GevondenLeerbedrijf, 100)),
     )
+
+
+# --- Placement agreements (bpv-overeenkomsten)
+
+OvereenkomstId = simple(Integer32, "OvereenkomstId", TNS, ge=1)
+Studentnummer = simple(Unicode, "Studentnummer", TNS, min_len=1, max_len=20)
+Reden = simple(Unicode, "Reden", TNS, min_len=1, max_len=200)
+
+
+class BpvOvereenkomst(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("OvereenkomstId", required(OvereenkomstId)),
+        ("Studentnummer", required(Studentnummer)),
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Crebo", required(Crebo)),
+        ("Begindatum", required(Date)),
+        ("GeplandeEinddatum", required(Date)),
+        ("Leerweg", required(Leerweg)),
+        ("Einddatum", optional(Date)),
+        ("RedenBeeindiging", optional(Reden)),
+    )
+
+
+class RegistrerenBpvOvereenkomst(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Studentnummer", required(Studentnummer)),
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Crebo", required(Crebo)),
+        ("Begindatum", required(Date)),
+        ("GeplandeEinddatum", required(Date)),
+        ("Leerweg", required(Leerweg)),
+    )
+
+
+def _agreement_reply(name: str) -> Any:
+    return type(name, (ComplexModel,), {
+        "__namespace__": TNS,
+        "_type_info": (
+            ("Signaalcode", required(Signaalcode)),
+            ("Melding", required(Melding)),
+            ("BpvOvereenkomst", required(BpvOvereenkomst)),
+        ),
+    })
+
+
+RegistrerenBpvOvereenkomstResponse = _agreement_reply("RegistrerenBpvOvereenkomstResponse")
+WijzigenBpvOvereenkomstResponse = _agreement_reply("WijzigenBpvOvereenkomstResponse")
+BeeindigenBpvOvereenkomstResponse = _agreement_reply("BeeindigenBpvOvereenkomstResponse")
+
+
+class WijzigenBpvOvereenkomst(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("OvereenkomstId", required(OvereenkomstId)),
+        ("GeplandeEinddatum", optional(Date)),
+        ("Leerweg", optional(Leerweg)),
+    )
+
+
+class BeeindigenBpvOvereenkomst(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("OvereenkomstId", required(OvereenkomstId)),
+        ("Einddatum", required(Date)),
+        ("Reden", required(Reden)),
+    )
+
+
+class OpvragenBpvOvereenkomsten(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("PaginaGrootte", optional(PaginaGrootte)),
+        ("NaOvereenkomstId", optional(OvereenkomstId)),
+    )
+
+
+class OpvragenBpvOvereenkomstenResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Totaal", required(Aantal)),
+        ("VervolgNa", optional(OvereenkomstId)),
+        ("BpvOvereenkomst", repeated(BpvOvereenkomst)),
+    )
+
+
+# --- Erkenningsvoordracht
+
+Referentie = simple(Unicode, "Referentie", TNS, pattern="EV-[0-9]{6,9}")
+VoordrachtStatus = simple(Unicode, "VoordrachtStatus", TNS, pattern="Ontvangen|In behandeling|Erkend|Afgewezen")
+
+
+class IndienenErkenningsvoordracht(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Naam", required(Bedrijfsnaam)),
+        ("Vestigingsadres", required(Adres)),
+        ("KvkNummer", required(KvkNummer)),
+        ("Crebo", required(Crebo)),
+        ("Contactpersoon", required(Contactpersoon)),
+    )
+
+
+class IndienenErkenningsvoordrachtResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Referentie", required(Referentie)),
+        ("Status", required(VoordrachtStatus)),
+    )
+
+
+class OpvragenStatusErkenningsvoordracht(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("Referentie", required(Referentie)),)
+
+
+class OpvragenStatusErkenningsvoordrachtResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Referentie", required(Referentie)),
+        ("Status", required(VoordrachtStatus)),
+        ("LeerbedrijfId", optional(LeerbedrijfId)),
+    )
+
+
+# --- Actualiseren erkenning (mutation service, pull)
+
+AbonnementId = simple(Integer32, "AbonnementId", TNS, ge=1)
+Volgnummer = simple(Integer32, "Volgnummer", TNS, ge=0)
+MutatieSoort = simple(Unicode, "MutatieSoort", TNS, pattern="ingetrokken|beeindigd")
+AbonnementSoort = simple(Unicode, "AbonnementSoort", TNS, pattern="Erkenningsmutaties")
+
+
+class Mutatieabonnement(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("AbonnementId", required(AbonnementId)),
+        ("Soort", required(AbonnementSoort)),
+        ("Ingangsdatum", required(Date)),
+        ("BevestigdTot", required(Volgnummer)),
+    )
+
+
+class AanmeldenMutatieabonnement(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("Soort", optional(AbonnementSoort)),)
+
+
+class AanmeldenMutatieabonnementResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Mutatieabonnement", required(Mutatieabonnement)),
+    )
+
+
+class OpvragenAbonnementen(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("Soort", optional(AbonnementSoort)),)
+
+
+class OpvragenAbonnementenResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Mutatieabonnement", repeated(Mutatieabonnement)),
+    )
+
+
+class Mutatie(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Volgnummer", required(Volgnummer)),
+        ("LeerbedrijfId", required(LeerbedrijfId)),
+        ("Crebo", required(Crebo)),
+        ("Soort", required(MutatieSoort)),
+        ("Reden", required(Reden)),
+        ("Ingangsdatum", required(Date)),
+    )
+
+
+class OphalenMutaties(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("NaVolgnummer", optional(Volgnummer)),
+        ("PaginaGrootte", optional(PaginaGrootte)),
+    )
+
+
+class OphalenMutatiesResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("BevestigdTot", required(Volgnummer)),
+        ("Meer", required(Boolean)),
+        ("Mutatie", repeated(Mutatie, 100)),
+    )
+
+
+class BevestigenMutaties(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (("TotEnMetVolgnummer", required(Volgnummer)),)
+
+
+class BevestigenMutatiesResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("BevestigdTot", required(Volgnummer)),
+    )
