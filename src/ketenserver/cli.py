@@ -111,6 +111,8 @@ def cmd_certs(args: argparse.Namespace) -> int:
     from ketenserver.pki import init_dev_pki, issue_test_certificate
 
     settings = _settings(args)
+    if args.certs_command == "check":
+        return _certs_check(settings, args.warn_days)
     if args.certs_command == "init":
         pki = init_dev_pki(settings.pki_dir, force=args.force, progress=print)
         print(f"Development PKI in {settings.pki_dir} (development use only; see its README.md).")
@@ -135,6 +137,27 @@ def cmd_certs(args: argparse.Namespace) -> int:
         engine.dispose()
         print(f"Registered {files.oin} as a {args.kind} in {settings.effective_database_url}")
     return 0
+
+
+def _certs_check(settings: Settings, warn_days: int) -> int:
+    """Exit 1 when the server certificate, a CA certificate or a CRL is expired or expires soon."""
+    import datetime as dt
+
+    from ketenserver.certcheck import inspect_certificates, inspect_crls, report
+    from ketenserver.trust import TrustStore
+
+    now = dt.datetime.now(dt.UTC)
+    store = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths)
+    essential = [settings.server_cert_path, settings.trust_bundle_path]
+    others = sorted(p for p in settings.pki_dir.glob("*.crt.pem") if p not in essential)
+    essential_states = inspect_certificates(store, essential, now=now, warn_days=warn_days)
+    essential_states += inspect_crls(settings.crl_paths, now=now, warn_days=warn_days)
+    states = essential_states + inspect_certificates(store, others, now=now, warn_days=warn_days)
+    print(report(states, now))
+    broken = [s for s in essential_states if not s.healthy]
+    for state in broken:
+        print(f"WARNING: {state.path.name} is {state.verdict} ({state.expires:%Y-%m-%d})", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -274,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     certs = sub.add_parser("certs", help="development PKI")
     certs_sub = certs.add_subparsers(dest="certs_command", required=True)
+    check = certs_sub.add_parser("check", help="expiry and revocation of every configured certificate and CRL")
+    check.add_argument("--warn-days", type=int, default=30, help="flag what expires within this many days")
     init = certs_sub.add_parser("init", help="create certs-dev/ (root, intermediate, server, demo parties, CRL)")
     init.add_argument("--force", action="store_true", help="regenerate everything")
     issue = certs_sub.add_parser("issue", help="a temporary test certificate for a vendor, as DUO issues")

@@ -94,3 +94,18 @@ def test_console_script_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "ketenserver", "--help"], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0 and "sandbox" in result.stdout
+
+
+def test_certs_check_reports_each_certificate_and_warns_ahead(workdir, capsys):
+    assert main(["certs", "init"]) == 0
+    capsys.readouterr()
+    assert main(["certs", "check"]) == 0  # server, CAs and CRL are fine for a year or more
+    rows = {line.split()[-1]: line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["DEV-ONLY-school-25LX.crt.pem"] == "ok"
+    assert rows["DEV-ONLY-test-expired.crt.pem"] == "expired"
+    assert rows["DEV-ONLY-test-revoked.crt.pem"] == "revoked"
+    assert rows["DEV-ONLY-test-foreign.crt.pem"] == "unknown-issuer"
+    assert rows["DEV-ONLY-private-services-ca.crl.pem"] == "ok"
+    assert main(["certs", "check", "--warn-days", "800"]) == 1  # the 2-year server certificate: soon
+    captured = capsys.readouterr()
+    assert "expires-soon" in captured.out and "WARNING: DEV-ONLY-server-localhost.chain.pem" in captured.err
