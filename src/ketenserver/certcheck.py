@@ -24,7 +24,7 @@ class State:
     oin: str | None
     expires: dt.datetime
     verdict: str
-    """ok, expires-soon, expired, or the trust store's reason (revoked, unknown-issuer, ...)."""
+    """ok, expires-soon, expired, ca-not-trusted, or the trust store's reason (revoked, unknown-issuer, ...)."""
 
     @property
     def healthy(self) -> bool:
@@ -51,7 +51,7 @@ def inspect_certificates(store: TrustStore, paths: Iterable[Path], *, now: dt.da
         if expires <= now:
             verdict = "expired"
         elif _is_ca(certificate):
-            verdict = "ok"
+            verdict = "ok" if store.holds(certificate) else "ca-not-trusted"
         else:
             try:
                 store.verify(certificate, at=now)

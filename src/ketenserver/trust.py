@@ -156,6 +156,10 @@ class TrustStore:
         self._cache: dict[bytes, _CacheEntry] = {}
         self._lock = threading.Lock()  # one store serves every request thread
 
+    def holds(self, cert: x509.Certificate) -> bool:
+        """Whether this exact certificate is one of the store's roots or intermediates."""
+        return cert in self._roots or cert in self._intermediates
+
     @classmethod
     def from_files(
         cls,

@@ -106,6 +106,8 @@ def test_certs_check_reports_each_certificate_and_warns_ahead(workdir, capsys):
     assert rows["DEV-ONLY-test-revoked.crt.pem"] == "revoked"
     assert rows["DEV-ONLY-test-foreign.crt.pem"] == "unknown-issuer"
     assert rows["DEV-ONLY-private-services-ca.crl.pem"] == "ok"
+    assert rows["DEV-ONLY-root-ca.crt.pem"] == "ok"
+    assert rows["DEV-ONLY-foreign-root-ca.crt.pem"] == "ca-not-trusted"
     assert main(["certs", "check", "--warn-days", "800"]) == 1  # the 2-year server certificate: soon
     captured = capsys.readouterr()
     assert "expires-soon" in captured.out and "WARNING: DEV-ONLY-server-localhost.chain.pem" in captured.err
