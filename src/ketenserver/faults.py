@@ -76,7 +76,9 @@ def catalogue() -> dict[str, FaultSpec]:
     return merged
 
 
-INTERNAL = KetenError("0500", "The server could not process the message; the journal holds the detail.")
+def internal_error() -> KetenError:
+    """The one answer to anything unexpected: it says nothing of the cause (the log keeps that)."""
+    return KetenError("0500", "The server could not process the message; the journal holds the detail.")
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def fault_for(error: KetenError) -> Fault:
     known = catalogue()
     spec = known.get(error.code)
     if spec is None:  # an uncatalogued code is a bug: never let it reach the wire as such
-        spec, error = known["0500"], INTERNAL
+        spec, error = known["0500"], internal_error()
     # A detail only when the Body caused the fault (Digikoppeling fault rules).
     with_detail = isinstance(error, BusinessError) or error.code == "0004"
     return Fault(spec, error.message, error.field, with_detail)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ class Settings:
     seed_companies: int = 3000
     """Companies the sandbox seeds."""
     log_level: str = "INFO"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:
@@ -101,7 +100,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     config_file = config_file or (Path(environ[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in environ else None)
-    names = {f.name for f in fields(Settings)} - {"extra"}
+    names = {f.name for f in fields(Settings)}
     if config_file is not None:
         with config_file.open("rb") as handle:
             data = tomllib.load(handle)

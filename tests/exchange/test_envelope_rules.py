@@ -119,3 +119,23 @@ def test_unexpected_element_is_named(post, plain):
     response = post(built.bytes(), PLAIN)
     assert fault_code(response.content) == "0004"
     assert "Field Extra" in response.text and "expected Postcode" in response.text
+
+
+def test_charset_other_than_utf8_is_refused(base_url, school_session, plain, payload):
+    data = plain.build(payload(), action=ACTION).bytes()
+    response = school_session.post(base_url + PLAIN, data=data, timeout=10,
+                                   headers={"Content-Type": "text/xml; charset=iso-8859-1"})
+    assert fault_code(response.content) == "0009"
+
+
+def test_endpoint_reference_may_only_hold_an_address(post, plain, payload):
+    built = plain.build(payload(), action=ACTION)
+    etree.SubElement(built.wsa("From"), ns.qn(ns.WSA, "ReferenceParameters"))
+    response = post(built.bytes(), PLAIN)
+    assert fault_code(response.content) == "0011" and "From" in response.text
+
+
+def test_unregistered_organisation_is_refused(post, builder_for, payload, tls_for):
+    data = builder_for("test-rogue").build(payload(), action=ACTION).bytes()
+    response = post(data, "/sbb-erkenningen/2W-be-S", session=tls_for("test-rogue"))
+    assert fault_code(response.content) == "0002" and "not registered" in response.text

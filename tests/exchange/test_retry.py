@@ -177,3 +177,24 @@ def test_database_failure_mid_request_is_service_unavailable_and_leaves_nothing(
     assert _work_rows(engine) == before  # the work was rolled back
     with Session(engine) as session:
         assert session.get(StoredReply, (school.oin, built.message_id)) is None
+
+
+def test_unexpected_service_output_is_a_generic_server_fault(app, endpoint, pki):
+    def broken(environ, start_response):
+        start_response("200 OK", [])
+        return [f'<e:Envelope xmlns:e="{ns.SOAP_ENV}"><e:Body><r:Onbekend xmlns:r="{NS}"/></e:Body></e:Envelope>'
+                .encode()]  # not valid against the XSD: a bug in the service, never the caller's fault
+
+    bad = Endpoint(endpoint.feature_key, endpoint.profile, endpoint.operations, endpoint.state_changing,
+                   endpoint.schema, broken)
+    school = pki.party("school-25LX")
+    builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
+    data = builder.build(f'<r:Register xmlns:r="{NS}"><r:Wat>x</r:Wat></r:Register>'.encode(), action=ACTION).bytes()
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
+               "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": school.cert.read_text()}
+    body = b"".join(app.pipeline.handle(bad, environ, lambda s, h: None))
+    root = etree.fromstring(body)
+    assert fault_code(body) == "0500"
+    assert root.findtext(f".//{{{ns.SOAP_ENV}}}Fault/faultcode") == "soapenv:Server"
+    faultstring = root.findtext(f".//{{{ns.SOAP_ENV}}}Fault/faultstring")
+    assert "journal" in faultstring and "Onbekend" not in faultstring

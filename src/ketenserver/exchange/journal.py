@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
@@ -47,7 +47,6 @@ class Exchange:
     response: bytes = b""
     seen: tuple[str, datetime] | None = None
     """A signature (digest, memory expiry) to remember with the journal entry: read-only operations."""
-    notes: list[str] = field(default_factory=list)
 
 
 class Journal:

@@ -45,7 +45,7 @@ from ketenserver.exchange import storage
 from ketenserver.exchange.envelope import Envelope, check_request_addressing, read_envelope
 from ketenserver.exchange.journal import Exchange, Journal, describe
 from ketenserver.exchange.validation import validate_payload
-from ketenserver.faults import Fault, fault_body, fault_for
+from ketenserver.faults import Fault, fault_body, fault_for, internal_error
 from ketenserver.soap import ERROR_KEY
 from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
 from ketenserver.xmlparse import parse_trusted, parse_untrusted
@@ -150,7 +150,7 @@ class Pipeline:
             exchange.verdict = "database unavailable (see server log)"
         except Exception:
             log.exception("unexpected error on %s (message %s)", endpoint.path, exchange.message_id)
-            answer.fault = fault_for(KetenError("0500", ""))
+            answer.fault = fault_for(internal_error())
             exchange.outcome, exchange.fault_code = "refused", "0500"
             exchange.verdict = "internal error (see server log)"
         answer.relates_to = answer.relates_to or exchange.message_id
@@ -383,7 +383,7 @@ class Pipeline:
             faultstring = body.findtext(f"{ns.FAULT_TAG}/faultstring") if body is not None else None
             log.error("spyne answered %s (message %s) with %s", endpoint.path, call.message_id,
                       f"a fault: {faultstring}" if faultstring else "no response element")
-            raise KetenError("0500", "")
+            raise internal_error()
         return result
 
     # -- outbound ----------------------------------------------------------------------------

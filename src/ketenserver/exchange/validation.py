@@ -12,7 +12,8 @@ from typing import Any
 
 from lxml import etree
 
-from ketenserver.errors import ExchangeError, KetenError
+from ketenserver.errors import ExchangeError
+from ketenserver.faults import internal_error
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
         # Type and path only: the message text of lxml may quote a value (personal data).
         log.error("response not valid against the XSD: %s at %s", entry.type_name if entry else "?",
                   entry.path if entry else "?")
-        raise KetenError("0500", "")
+        raise internal_error()
     type_name = entry.type_name if entry is not None else ""
     kind = next((text for key, text in _KINDS.items() if type_name.endswith(key)),
                 "is not valid against the schema")
