@@ -29,3 +29,33 @@ def test_readme_client_example_runs(base_url, pki):
     assert printed.startswith("0 ")  # signaalcode 0: recognised
     assert "100000001 Bakkerij De Vries B.V. Amsterdam" in printed
     assert "refused: 0004 Postcode" in printed
+
+
+def _flow_example() -> str:
+    section = README.read_text().split("## A school's complete flow", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README lost its school flow"
+    return match.group(1)
+
+
+def test_readme_school_flow_runs(base_url, pki, app, settings, monkeypatch):
+    """Search, identify, verify, register, subscribe with a receiver, and receive the withdrawal."""
+    from ketenserver.background import BackgroundRunner
+
+    code = _flow_example().replace("https://127.0.0.1:8443", base_url).replace("certs-dev/", f"{pki.directory}/")
+    monkeypatch.setenv("KETENSERVER_DATABASE_URL", settings.effective_database_url)  # for the sbb command
+    deliveries = BackgroundRunner(app.jobs["sbb-erkenningen"].run_once, 0.2, "readme-deliveries")
+    deliveries.start()  # what the sandbox runs every delivery_interval seconds
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own README, on purpose
+    finally:
+        deliveries.stop()
+    lines = output.getvalue().splitlines()
+    identified = re.fullmatch(r"identified: (\d{9}) .+", lines[0])
+    assert identified, lines
+    assert lines[1] == "recognised on the start date: True"
+    assert re.fullmatch(r"agreement: \d+", lines[2])
+    assert re.fullmatch(r"push to: https://127\.0\.0\.1:\d+/sbb-mutaties/2W-be-S", lines[3])
+    assert re.fullmatch(rf"received: \d+ {identified.group(1)} ingetrokken Geen begeleiding meer", lines[4])

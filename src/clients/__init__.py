@@ -16,6 +16,9 @@ response all happen inside, and results arrive as plain frozen dataclasses::
         else:
             print(result.signaalcode, result.erkend, [b.leerbedrijf_id for b in result.leerbedrijven])
 
+A school that wants its recognition mutations pushed runs :class:`MutatieOntvanger` (a WSGI
+application; :func:`serve_ontvanger` serves it over mutual TLS) and subscribes with its address.
+
 What is checked, and why, is described in :mod:`ketenclient.security` (messages) and
 :mod:`ketenclient.base` (TLS and contract loading); the exceptions in :mod:`ketenclient.errors`.
 """
@@ -31,6 +34,7 @@ from .bpv import (
 )
 from .credentials import Credentials
 from .errors import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
+from .receiver import MutatieOntvanger, OntvangerServer, serve_ontvanger
 from .recognitions import (
     Adres,
     Contactpersoon,
@@ -62,10 +66,12 @@ __all__ = [
     "KetenClientError",
     "Leerbedrijf",
     "Mutatie",
+    "MutatieOntvanger",
     "MutatiePagina",
     "Mutatieabonnement",
     "NatrekResultaat",
     "NatrekSignaalcode",
+    "OntvangerServer",
     "ResponseNotTrusted",
     "SbbErkenningenClient",
     "ServerFault",
@@ -77,4 +83,5 @@ __all__ = [
     "WusAddressing",
     "WusSignature",
     "ZoekResultaat",
+    "serve_ontvanger",
 ]

@@ -1,7 +1,8 @@
 """SBB White Label 2.1: what a school registers at SBB and hears back.
 
 Placement agreements (bpv-overeenkomsten), nominations of companies for recognition
-(erkenningsvoordracht) and the mutation service (Actualiseren erkenning, pull). The methods are
+(erkenningsvoordracht) and the mutation service (Actualiseren erkenning, pull; for push see
+:class:`ketenclient.MutatieOntvanger`). The methods are
 part of :class:`ketenclient.SbbErkenningenClient`. The state-changing ones accept ``message_id``:
 pass the MessageID of a request whose answer was lost (:attr:`ServiceClient.last_message_id`) to
 resend it as a retry; the server then answers with the original reply and does the work once.
@@ -69,6 +70,10 @@ class Mutatieabonnement:
     ingangsdatum: dt.date
     bevestigd_tot: int
     """The highest sequence number acknowledged."""
+    afleverwijze: str = "Ophalen"
+    """``Ophalen`` (pull only) or ``Aanbieden`` (SBB also pushes to :attr:`afleveradres`)."""
+    afleveradres: str | None = None
+    """The school's own receiver (:class:`ketenclient.MutatieOntvanger`), with ``Aanbieden``."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ def _voordracht(value: Any) -> Erkenningsvoordracht:
 
 
 def _abonnement(value: Any) -> Mutatieabonnement:
-    return Mutatieabonnement(int(value.AbonnementId), str(value.Soort), value.Ingangsdatum, int(value.BevestigdTot))
+    return Mutatieabonnement(int(value.AbonnementId), str(value.Soort), value.Ingangsdatum, int(value.BevestigdTot),
+                             str(value.Afleverwijze), _text(value.Afleveradres))
 
 
 class BpvOperations:
@@ -175,9 +181,21 @@ class BpvOperations:
         """The status of a nomination this school submitted (``SBB-1015`` otherwise)."""
         return _voordracht(self._call("OpvragenStatusErkenningsvoordracht", Referentie=referentie))
 
-    def aanmelden_mutatieabonnement(self, *, message_id: str | None = None) -> Mutatieabonnement:
-        """Subscribe to recognition mutations; subscribing again returns the running subscription."""
-        return _abonnement(self._call("AanmeldenMutatieabonnement", message_id).Mutatieabonnement)
+    def aanmelden_mutatieabonnement(self, *, afleveradres: str | None = None, message_id: str | None = None
+                                    ) -> Mutatieabonnement:
+        """Subscribe to recognition mutations; subscribing again returns the running subscription.
+
+        With *afleveradres* (the https URL of the school's :class:`ketenclient.MutatieOntvanger`)
+        SBB also offers each mutation there, signed and in order, until the receiver acknowledges it.
+        """
+        return _abonnement(self._call("AanmeldenMutatieabonnement", message_id,
+                                      Afleveradres=afleveradres).Mutatieabonnement)
+
+    def wijzigen_mutatieabonnement(self, afleveradres: str | None, *, message_id: str | None = None
+                                   ) -> Mutatieabonnement:
+        """Push mutations to *afleveradres* from now on, or (None) only pull them (``SBB-1016``, ``SBB-1018``)."""
+        return _abonnement(self._call("WijzigenMutatieabonnement", message_id,
+                                      Afleveradres=afleveradres).Mutatieabonnement)
 
     def opvragen_abonnementen(self) -> tuple[Mutatieabonnement, ...]:
         """The school's running subscriptions."""

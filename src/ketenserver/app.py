@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver import contracts
+from ketenserver.background import BackgroundContext, BackgroundJob, BackgroundRunner
 from ketenserver.db import make_engine, make_session_factory, write_serialiser
 from ketenserver.exchange.journal import Journal
 from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartResponse
@@ -50,6 +51,13 @@ class KetenApp:
     sessions: sessionmaker[Session]
     pipeline: Pipeline
     endpoints: dict[str, Endpoint]
+    jobs: dict[str, BackgroundJob]
+    """Each feature's background job by feature key; :meth:`start_background` runs them."""
+    published: frozenset[str]
+    """Contract names served at ``/wsdl/<name>.wsdl``."""
+    background_context: BackgroundContext
+    """What the jobs were built from (a test builds another job with its own clock from it)."""
+    runners: list[BackgroundRunner] = field(default_factory=list)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -68,10 +76,8 @@ class KetenApp:
                 return _xml(start_response, contracts.xsd_path(path[5:]).read_bytes())
             except contracts.ContractError:
                 pass
-        if path.startswith("/wsdl/") and path.endswith(".wsdl"):
-            key = path[6:-5]
-            if any(e.feature_key == key for e in self.endpoints.values()):
-                return _xml(start_response, contracts.wsdl_path(key).read_bytes())
+        if path.startswith("/wsdl/") and path.endswith(".wsdl") and path[6:-5] in self.published:
+            return _xml(start_response, contracts.wsdl_path(path[6:-5]).read_bytes())
         if path in ("", "/"):
             return _plain(start_response, "200 OK", self.index(environ))
         return _plain(start_response, "404 Not Found", "No such service or contract; see / for the list.\n")
@@ -83,7 +89,21 @@ class KetenApp:
             lines.append(f"{endpoint.feature_key:<20} {endpoint.profile:<8} {base}{endpoint.path}?wsdl")
         return "\n".join(lines) + "\n"
 
+    def start_background(self) -> None:
+        """Run every background job each ``delivery_interval`` seconds (not at all when it is 0)."""
+        interval = self.settings.delivery_interval
+        if interval <= 0 or self.runners:
+            return
+        for key, job in self.jobs.items():
+            runner = BackgroundRunner(job.run_once, interval, name=f"{key}-background")
+            runner.start()
+            self.runners.append(runner)
+
     def close(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+        for job in self.jobs.values():
+            job.close()
         self.engine.dispose()
 
 
@@ -123,9 +143,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     trust = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths, clock=clock)
     server_key = settings.server_key_path.read_bytes()
     signer = MessageSigner.from_pem(server_key, settings.server_cert_path.read_bytes())
+    journal = Journal(sessions, body_cap=settings.journal_body_cap, writes=writes)
     pipeline = Pipeline(
-        sessions=sessions, trust=trust, signer=signer,
-        journal=Journal(sessions, body_cap=settings.journal_body_cap, writes=writes), writes=writes,
+        sessions=sessions, trust=trust, signer=signer, journal=journal, writes=writes,
         max_request_bytes=settings.max_request_bytes,
         timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
         clock=clock, token_key=token_key(server_key),
@@ -138,4 +158,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
                                 contracts.schema_for(feature.key), spyne_app)
             endpoints[endpoint.path] = endpoint
-    return KetenApp(settings, engine, sessions, pipeline, endpoints)
+    context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
+    jobs = {feature.key: feature.background(context) for feature in FEATURES if feature.background is not None}
+    published = frozenset(name for feature in FEATURES for name in (feature.key, *feature.published))
+    return KetenApp(settings, engine, sessions, pipeline, endpoints, jobs, published, context)

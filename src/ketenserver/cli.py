@@ -9,6 +9,7 @@
     ketenserver journal [--show ID]     what was exchanged
     ketenserver faults                  the fault catalogue
     ketenserver sbb voordracht|intrekken|beeindigen   act as SBB (nominations, recognitions)
+    ketenserver sbb bezorgen            push due mutations to schools' delivery addresses now
 """
 
 from __future__ import annotations
@@ -253,6 +254,8 @@ def cmd_sbb(args: argparse.Namespace) -> int:
     from ketenserver.db import make_session_factory
     from ketenserver.recognitions import agreements, bpv_storage, domain
 
+    if args.sbb_command == "bezorgen":
+        return _deliver(_settings(args))
     today = domain.dutch_date(dt.datetime.now(dt.UTC))
     engine = _engine(_settings(args))
     try:
@@ -272,6 +275,25 @@ def cmd_sbb(args: argparse.Namespace) -> int:
                   f"mutations for {len(schools)} school(s): {', '.join(schools) or '-'}")
     finally:
         engine.dispose()
+    return 0
+
+
+def _deliver(settings: Settings) -> int:
+    """One delivery pass, as a serving process runs every ``delivery_interval`` seconds."""
+    from ketenserver.app import create_app
+    from ketenserver.recognitions.delivery import MutationDeliverer
+
+    app = create_app(settings, engine=_engine(settings))
+    try:
+        job = app.jobs["sbb-erkenningen"]
+        assert isinstance(job, MutationDeliverer)
+        attempts = job.run_once()
+    finally:
+        app.close()
+    for attempt in attempts:
+        print(f"{attempt.organisation_oin}: {attempt.reason}")
+    if not attempts:
+        print("no mutations due for delivery")
     return 0
 
 
@@ -338,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal = sub.add_parser("journal", help="list or show exchanges")
     journal.add_argument("--oin")
     journal.add_argument("--operation")
-    journal.add_argument("--outcome", choices=("accepted", "refused", "retried"))
+    journal.add_argument("--outcome", choices=("accepted", "refused", "retried", "delivered", "failed"),
+                         help="delivered/failed: attempts to push a mutation to a school")
     journal.add_argument("--limit", type=int, default=50)
     journal.add_argument("--show", type=int, metavar="ID", help="show one entry in full, with its raw messages")
     journal.set_defaults(func=cmd_journal)
@@ -358,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         lapse.add_argument("--crebo", required=True)
         lapse.add_argument("--reden", required=True)
         lapse.add_argument("--datum", help="first day without the recognition, YYYY-MM-DD (default today)")
+    sbb_sub.add_parser("bezorgen", help="push each due mutation to its school's delivery address now (one pass)")
     sbb.set_defaults(func=cmd_sbb)
     return parser
 

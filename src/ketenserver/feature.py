@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ketenserver.faults import FaultSpec
+
+if TYPE_CHECKING:
+    from ketenserver.background import BackgroundContext, BackgroundJob
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,8 @@ class Feature:
     ``progress``, when given, is called as ``progress(done, total)`` as the work goes on (counts
     in the feature's own unit, e.g. companies), the last time with ``done == total``."""
     profiles: tuple[str, ...] = ("2W-be-S", "2W-be")
+    background: Callable[[BackgroundContext], BackgroundJob] | None = None
+    """Work the server does on its own (see :mod:`ketenserver.background`), e.g. pushing mutations."""
+    published: tuple[str, ...] = ()
+    """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the
+    services a school implements and the server calls (``sbb-mutatieontvanger``)."""

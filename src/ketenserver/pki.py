@@ -314,15 +314,29 @@ def _leaf(
 
 
 def _client_leaf(
-    issuer: _Issuer, oin: str, name: str, *, not_before: dt.datetime, not_after: dt.datetime
+    issuer: _Issuer, oin: str, name: str, *, not_before: dt.datetime, not_after: dt.datetime,
+    endpoint: bool = False,
 ) -> _Issuer:
     # cryptography's default end-entity policy demands a SAN even for client certificates; a
     # URN naming the OIN satisfies it and shows the identity to tools that only read SANs.
     san: list[x509.GeneralName] = [x509.UniformResourceIdentifier(f"urn:oin:{oin}")]
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH]
+    if endpoint:
+        # A demo organisation also serves SOAP itself (a school's mutation receiver), on this
+        # machine: like a PKIoverheid services certificate, one certificate for both roles.
+        san += _LOCALHOST
+        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
     return _leaf(
-        issuer, _name(name, name, oin), san, [ExtendedKeyUsageOID.CLIENT_AUTH],
+        issuer, _name(name, name, oin), san, usages,
         not_before=not_before, not_after=not_after,
     )
+
+
+_LOCALHOST: tuple[x509.GeneralName, ...] = (
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
+    x509.IPAddress(ipaddress.IPv6Address("::1")),
+)
 
 
 def _crl(issuer: _Issuer, revoked: Iterable[x509.Certificate]) -> x509.CertificateRevocationList:
@@ -424,11 +438,7 @@ def init_dev_pki(
     _write(pki.trust_bundle, _pem(root.cert) + _pem(ca.cert))
 
     say("server certificate for localhost")
-    localhost: list[x509.GeneralName] = [
-        x509.DNSName("localhost"),
-        x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")),
-        x509.IPAddress(ipaddress.IPv6Address("::1")),
-    ]
+    localhost = list(_LOCALHOST)
     # clientAuth too: the server is a TLS client when it pushes callbacks.
     usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
     server = _leaf(
@@ -446,7 +456,8 @@ def init_dev_pki(
         valid = (start, end)
         if party.key == "test-expired":
             valid = (now - dt.timedelta(days=366), now - dt.timedelta(days=1))
-        leaf = _client_leaf(ca, party.oin, party.name, not_before=valid[0], not_after=valid[1])
+        leaf = _client_leaf(ca, party.oin, party.name, not_before=valid[0], not_after=valid[1],
+                            endpoint=party in DEMO_PARTIES)
         _write_party(pki.party(party.key), leaf, ca.cert)
         if party.key == "test-revoked":
             revoked.append(leaf.cert)
@@ -551,6 +562,11 @@ def _readme(pki: DevPki) -> str:
         "| --- | --- | --- | --- |",
         *(f"| {p.key} | {p.oin} | {p.name} | {_PURPOSES.get(p.key, f'demo {p.kind}')} |"
           for p in (*DEMO_PARTIES, *TEST_PARTIES)),
+        "",
+        "The demo parties' certificates carry clientAuth and serverAuth and the names localhost,",
+        "127.0.0.1 and ::1 besides `urn:oin:<OIN>`: with the same certificate a demo school can",
+        "also serve its own SOAP endpoint on this machine (the receiver of pushed SBB mutations).",
+        "The test parties' certificates are for clients only.",
         "",
     ]
     return "\n".join(lines)

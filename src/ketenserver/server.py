@@ -80,6 +80,7 @@ def _serve_worker(settings: Settings, reuse_port: bool) -> None:
     app = create_app(settings)
     server = make_server(settings, app, reuse_port=reuse_port)
     signal.signal(signal.SIGTERM, _interrupt)
+    app.start_background()
     try:
         server.safe_start()
     finally:

@@ -45,6 +45,15 @@ class Settings:
     """Seconds a wsu:Timestamp Created may lie in the future (clock skew)."""
     seed_companies: int = 3000
     """Companies the sandbox seeds."""
+    delivery_interval: float = 2.0
+    """Seconds between passes that push due mutations to schools' delivery addresses; 0 means
+    only ``ketenserver sbb bezorgen`` delivers."""
+    delivery_backoff: float = 5.0
+    """Seconds before the second attempt at an undelivered mutation; doubles per attempt."""
+    delivery_backoff_max: float = 3600.0
+    """The longest pause between two attempts."""
+    delivery_timeout: float = 10.0
+    """Seconds a school's receiver may take to answer one delivery."""
     log_level: str = "INFO"
 
     @property

@@ -55,3 +55,11 @@ def requests_urljoin(base: str, location: str) -> str:
 def test_unknown_paths_and_schema_traversal_are_404(base_url, school_session):
     for path in ("/xsd/../pyproject.toml", "/xsd/nothere.xsd", "/nothing", "/wsdl/other.wsdl"):
         assert school_session.get(base_url + path, timeout=10).status_code == 404, path
+
+
+def test_the_contract_a_school_implements_is_published_as_it_is(base_url, school_session):
+    for name in ("sbb-mutatieontvanger", "sbb-erkenningen"):
+        served = school_session.get(f"{base_url}/wsdl/{name}.wsdl", timeout=10)
+        assert served.status_code == 200 and served.content == contracts.wsdl_path(name).read_bytes()
+    schema = school_session.get(f"{base_url}/xsd/sbb-mutatieontvanger.xsd", timeout=10)
+    assert schema.content == contracts.xsd_path("sbb-mutatieontvanger").read_bytes()

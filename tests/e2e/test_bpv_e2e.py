@@ -17,7 +17,6 @@ from ketenclient import ClientFault, Credentials, SbbErkenningenClient
 from ketenserver.cli import main
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel, MutationModel
-from ketenserver.recognitions.storage import RecognitionModel, current_on
 
 TODAY = domain.dutch_date(dt.datetime.now(dt.UTC))
 PAST = TODAY - dt.timedelta(days=60)
@@ -41,21 +40,6 @@ def school(base_url, pki):
 def other(base_url, pki):
     with _client(base_url, pki, "school-30AB") as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def recognitions(engine):
-    """An iterator over (leerbedrijf_id, crebo) recognised from PAST until after END."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(RecognitionModel.leerbedrijf_id, RecognitionModel.crebo)
-            .where(RecognitionModel.leerbedrijf_id >= "100000100", current_on(PAST), current_on(TODAY),
-                   current_on(END))
-            .order_by(RecognitionModel.leerbedrijf_id.desc(), RecognitionModel.crebo)
-        ).all()
-    pairs = list({r[0]: (r[0], r[1]) for r in rows}.values())  # one per company: tests stay apart
-    assert len(pairs) > 10
-    return iter(pairs)
 
 
 def _agreements(engine, leerbedrijf_id: str) -> int:

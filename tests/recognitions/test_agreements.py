@@ -45,3 +45,33 @@ def test_sbb_moves_nominations_forward_only():
             agreements.check_move(final, NominationStatus.IN_BEHANDELING)
     with pytest.raises(ValueError):
         agreements.check_move(NominationStatus.IN_BEHANDELING, NominationStatus.ONTVANGEN)
+
+
+@pytest.mark.parametrize(("address", "accepted"), [
+    ("https://sis.school.example/sbb-mutaties/2W-be-S", "https://sis.school.example/sbb-mutaties/2W-be-S"),
+    ("  https://127.0.0.1:9443/x?tenant=25LX  ", "https://127.0.0.1:9443/x?tenant=25LX"),
+    ("HTTPS://school.example/", "HTTPS://school.example/"),
+    (None, None), ("   ", None),  # no address: pull only
+])
+def test_a_delivery_address_sbb_can_deliver_to(address, accepted):
+    assert agreements.check_delivery_address(address) == accepted
+
+
+@pytest.mark.parametrize("address", [
+    "http://school.example/mutaties", "https://user:pw@school.example/m", "https://school.example/m#x",
+    "https:///no-host", "https://school.example:0/m", "https://school.example:99999/m", "ftp://school.example/m",
+    "https://school.example/a b", "https://school.example/" + "x" * 500, "https://[::1/m",
+])
+def test_a_delivery_address_sbb_cannot_deliver_to_is_sbb_1018(address):
+    with pytest.raises(agreements.InvalidDeliveryAddress) as caught:
+        agreements.check_delivery_address(address)
+    assert caught.value.code == "SBB-1018" and caught.value.field == "Afleveradres"
+    assert address.strip() not in caught.value.message  # the message states the rule, it never echoes input
+
+
+def test_retries_wait_twice_as_long_each_time_up_to_the_cap():
+    delays = [agreements.retry_delay(n, base=5, cap=3600).total_seconds() for n in range(1, 12)]
+    assert delays == [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]
+    assert agreements.retry_delay(10_000, base=5, cap=3600).total_seconds() == 3600  # no overflow
+    with pytest.raises(ValueError):
+        agreements.retry_delay(0, base=5, cap=3600)

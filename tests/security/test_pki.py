@@ -102,7 +102,14 @@ def test_oin_in_subject_serial_number(pki: DevPki) -> None:
         assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == party.name
         assert subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "NL"
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        if party in DEMO_PARTIES:  # also a server: a school's own receiver of pushed mutations
+            assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
+            assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+        else:
+            assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+            assert names.get_values_for_type(x509.DNSName) == []
+        assert names.get_values_for_type(x509.UniformResourceIdentifier) == [f"urn:oin:{party.oin}"]
     assert oin_of(load_cert(pki.server_cert)) == SERVER_OIN
 
 

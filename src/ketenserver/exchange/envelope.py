@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from ketenserver import namespaces as ns
+from ketenserver import wsse
 from ketenserver.errors import ExchangeError
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 _ALLOWED_HEADER_NAMESPACES = frozenset({ns.WSA, ns.WSSE})
 
 
@@ -113,3 +116,39 @@ def check_request_addressing(envelope: Envelope, *, endpoint_path: str, requires
             raise ExchangeError(
                 "0011", f"wsa:{name} must be anonymous: exchanges are request/response only (WS003).", field=name
             )
+
+
+def write_reply(payload: etree._Element, *, action: str | None, relates_to: str | None,
+                signer: wsse.MessageSigner | None, now: datetime, confirm: str | None = None) -> bytes:
+    """A response envelope around *payload* (a response element or a soap:Fault).
+
+    WS-Addressing Action (the fault action for a fault), a fresh MessageID, RelatesTo and To
+    (anonymous). With a *signer* (profile 2W-be-S) also a Timestamp, a SignatureConfirmation of
+    the request's SignatureValue *confirm* (WB014), and a signature over all of them and the Body.
+    Used by the server for every reply, and by the client library's receivers for theirs.
+    """
+    root = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU})
+    header = etree.SubElement(root, ns.HEADER)
+    body = etree.SubElement(root, ns.BODY)
+    body.append(payload)
+    if payload.tag == ns.FAULT_TAG or not action:
+        action = FAULT_ACTION
+    parts = [body]
+    for name, value in (("Action", action), ("MessageID", wsse.new_message_id()),
+                        ("RelatesTo", relates_to), ("To", ns.WSA_ANONYMOUS)):
+        if value:
+            element = etree.SubElement(header, ns.qn(ns.WSA, name))
+            element.text = value
+            parts.append(element)
+    if signer is not None:
+        security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
+        security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
+        stamp = wsse.new_timestamp(now)
+        security.append(stamp)
+        parts.append(stamp)
+        if confirm:
+            confirmation = etree.SubElement(security, ns.qn(ns.WSSE11, "SignatureConfirmation"),
+                                            {"Value": confirm}, nsmap={"wsse11": ns.WSSE11})
+            parts.append(confirmation)
+        signer.sign(root, security, parts)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")

@@ -42,7 +42,7 @@ from ketenserver.context import ENVIRON_KEY, CallContext
 from ketenserver.contracts import WsdlOperation
 from ketenserver.errors import ExchangeError, KetenError
 from ketenserver.exchange import storage
-from ketenserver.exchange.envelope import Envelope, check_request_addressing, read_envelope
+from ketenserver.exchange.envelope import Envelope, check_request_addressing, read_envelope, write_reply
 from ketenserver.exchange.journal import Exchange, Journal, describe
 from ketenserver.exchange.validation import validate_payload
 from ketenserver.faults import Fault, fault_body, fault_for, internal_error
@@ -60,7 +60,6 @@ REGISTRY_TTL = 5.0
 def _replay() -> ExchangeError:
     return ExchangeError("0116", "This exact signed message was received before (replay). To retry, send the "
                          "same MessageID with a fresh Timestamp and signature.", field="SignatureValue")
-FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 Clock = Callable[[], datetime]
 StartResponse = Callable[..., Any]
 
@@ -389,32 +388,10 @@ class Pipeline:
     # -- outbound ----------------------------------------------------------------------------
 
     def _render(self, endpoint: Endpoint, answer: _Answer) -> bytes:
-        root = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU})
-        header = etree.SubElement(root, ns.HEADER)
-        body = etree.SubElement(root, ns.BODY)
         if answer.fault is not None:
-            body.append(fault_body(answer.fault))
-            action = FAULT_ACTION
+            payload, action = fault_body(answer.fault), None
         else:
             assert answer.payload is not None
-            body.append(answer.payload)
-            action = answer.action or FAULT_ACTION
-        parts = [body]
-        for name, value in (("Action", action), ("MessageID", wsse.new_message_id()),
-                            ("RelatesTo", answer.relates_to), ("To", ns.WSA_ANONYMOUS)):
-            if value:
-                element = etree.SubElement(header, ns.qn(ns.WSA, name))
-                element.text = value
-                parts.append(element)
-        if endpoint.signed:
-            security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
-            security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
-            stamp = wsse.new_timestamp(self._clock())
-            security.append(stamp)
-            parts.append(stamp)
-            if answer.confirm:
-                confirmation = etree.SubElement(security, ns.qn(ns.WSSE11, "SignatureConfirmation"),
-                                                {"Value": answer.confirm}, nsmap={"wsse11": ns.WSSE11})
-                parts.append(confirmation)
-            self._signer.sign(root, security, parts)
-        return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+            payload, action = answer.payload, answer.action
+        return write_reply(payload, action=action, relates_to=answer.relates_to, confirm=answer.confirm,
+                           signer=self._signer if endpoint.signed else None, now=self._clock())

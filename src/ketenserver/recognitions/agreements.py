@@ -17,11 +17,14 @@ Erkenningsvoordracht (nomination)
     A school nominates a company that is not recognised; SBB moves it from Ontvangen through
     In behandeling to Erkend or Afgewezen (``ketenserver sbb voordracht``).
 
-Mutations (Actualiseren erkenning, pull)
+Mutations (Actualiseren erkenning, pull and push)
     When SBB withdraws or ends a recognition, every school with a running agreement at that
     company for that crebo gets one mutation, numbered by a sequence that only grows. A school
     fetches the mutations after a cursor (at least once: until it acknowledges them, the same
-    ones come again) and acknowledges up to a sequence number.
+    ones come again) and acknowledges up to a sequence number. A school that gives a delivery
+    address (Afleveradres) is also *offered* its mutations there, one at a time in sequence
+    order; its signed answer acknowledges the mutation, and an attempt that fails is repeated
+    after :func:`retry_delay` (exponential backoff) — see :mod:`~ketenserver.recognitions.delivery`.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from ketenserver.recognitions.domain import CompanyDirectory, NatrekCode, check_reference_date, judge
 from ketenserver.recognitions.errors import (
     AgreementEnded,
     InvalidAgreementDates,
+    InvalidDeliveryAddress,
     InvalidSequence,
     NoSubscription,
     NotRecognisedForAgreement,
@@ -141,6 +146,20 @@ class Subscription:
     id: int
     started_on: dt.date
     acknowledged_up_to: int
+    delivery_address: str | None = None
+    """Where mutations are offered (push); None: the school only fetches them (pull)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to offer a school its next unacknowledged mutation at its delivery address."""
+
+    subscription_id: int
+    organisation_oin: str
+    address: str
+    attempt: int
+    """1 for the first attempt at this mutation (since the last success or address change)."""
+    mutation: Mutation
 
 
 def nomination_reference(number: int) -> str:
@@ -179,7 +198,11 @@ class SchoolLedger(Protocol):
 
     def subscription(self) -> Subscription | None: ...
 
-    def subscribe(self, on: dt.date) -> Subscription: ...
+    def subscribe(self, on: dt.date, delivery_address: str | None) -> Subscription: ...
+
+    def set_delivery_address(self, address: str | None) -> Subscription:
+        """Point deliveries elsewhere (None: pull only); the next attempt is due at once."""
+        ...
 
     def mutations(self, *, after: int, limit: int) -> Sequence[Mutation]: ...
 
@@ -302,12 +325,60 @@ def check_move(current: NominationStatus, new: NominationStatus) -> None:
 # --- Mutations -----------------------------------------------------------------------------------
 
 
-def subscribe(*, ledger: SchoolLedger, today: dt.date) -> tuple[Subscription, bool]:
-    """AanmeldenMutatieabonnement: the running subscription, and whether it is new."""
+MAX_ADDRESS_LENGTH = 500
+
+
+def check_delivery_address(address: str | None) -> str | None:
+    """An Afleveradres SBB can deliver to (SBB-1018), without surrounding blanks; None stays None.
+
+    Only https (every WUS profile is two-way TLS), a host, no user name or password (the TLS
+    certificate authenticates SBB) and no fragment (it never reaches the server).
+    """
+    if address is None or not address.strip():
+        return None
+    address = address.strip()
+    refused = InvalidDeliveryAddress(
+        "Afleveradres must be an https URL with a host, without user name, password or fragment, "
+        f"of at most {MAX_ADDRESS_LENGTH} characters.")
+    if len(address) > MAX_ADDRESS_LENGTH or any(c.isspace() for c in address):
+        raise refused
+    try:
+        parts = urlsplit(address)
+        port = parts.port  # a port outside 0-65535 raises
+    except ValueError:
+        raise refused from None
+    if parts.scheme.lower() != "https" or not parts.hostname or parts.username or parts.password \
+            or parts.fragment or "#" in address or port == 0:
+        raise refused
+    return address
+
+
+def subscribe(*, ledger: SchoolLedger, today: dt.date, delivery_address: str | None = None
+              ) -> tuple[Subscription, bool]:
+    """AanmeldenMutatieabonnement: the running subscription, and whether it is new.
+
+    Subscribing again changes nothing, not even the address (that is
+    :func:`change_delivery`'s job), so a retried or repeated subscription is harmless.
+    """
+    address = check_delivery_address(delivery_address)
     existing = ledger.subscription()
     if existing is not None:
         return existing, False
-    return ledger.subscribe(today), True
+    return ledger.subscribe(today, address), True
+
+
+def change_delivery(*, ledger: SchoolLedger, delivery_address: str | None) -> Subscription:
+    """WijzigenMutatieabonnement: push to *delivery_address*, or pull only when None."""
+    address = check_delivery_address(delivery_address)
+    _subscription(ledger)
+    return ledger.set_delivery_address(address)
+
+
+def retry_delay(attempt: int, *, base: float, cap: float) -> dt.timedelta:
+    """The pause after failed attempt number *attempt* (1, 2, ...): base, 2×base, 4×base, ... at most cap."""
+    if attempt < 1:
+        raise ValueError("attempts are counted from 1")
+    return dt.timedelta(seconds=min(cap, base * 2.0 ** min(attempt - 1, 60)))
 
 
 def _subscription(ledger: SchoolLedger) -> Subscription:

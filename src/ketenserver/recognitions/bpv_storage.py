@@ -14,7 +14,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, func, insert, or_, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -87,15 +103,29 @@ class NominationModel(Base):
 
 
 class SubscriptionModel(Base):
-    """A school's running mutation subscription (one per school)."""
+    """A school's running mutation subscription (one per school), and its push delivery state.
+
+    With a ``delivery_address`` the school's next unacknowledged mutation is due for delivery
+    at ``next_delivery_at`` (NULL: at once). A deliverer claims the subscription by setting
+    ``delivery_lease_until`` in one conditional UPDATE, so server processes never offer the
+    same mutation at the same time; a deliverer that dies leaves a lease that simply expires.
+    """
 
     __tablename__ = "sbb_subscriptions"
-    __table_args__ = (CheckConstraint("acknowledged_up_to >= 0", name="acknowledged_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("acknowledged_up_to >= 0", name="acknowledged_not_negative"),
+        CheckConstraint("delivery_attempts >= 0", name="delivery_attempts_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organisation_oin: Mapped[str] = mapped_column(String(20), unique=True)
     started_on: Mapped[dt.date] = mapped_column(Date)
     acknowledged_up_to: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_address: Mapped[str | None] = mapped_column(String(500))
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Failed attempts at the current mutation since the last success or address change."""
+    next_delivery_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MutationModel(Base):
@@ -129,6 +159,10 @@ def to_nomination(row: NominationModel) -> agreements.Nomination:
 def to_mutation(row: MutationModel) -> agreements.Mutation:
     return agreements.Mutation(row.sequence, row.leerbedrijf_id, row.crebo, agreements.MutationKind(row.kind),
                                row.reason, row.effective_date)
+
+
+def to_subscription(row: SubscriptionModel) -> agreements.Subscription:
+    return agreements.Subscription(row.id, row.started_on, row.acknowledged_up_to, row.delivery_address)
 
 
 def running_on(day: dt.date) -> ColumnElement[bool]:
@@ -207,13 +241,23 @@ class SqlSchoolLedger:
 
     def subscription(self) -> agreements.Subscription | None:
         row = self._subscription_row()
-        return None if row is None else agreements.Subscription(row.id, row.started_on, row.acknowledged_up_to)
+        return None if row is None else to_subscription(row)
 
-    def subscribe(self, on: dt.date) -> agreements.Subscription:
-        row = SubscriptionModel(organisation_oin=self._oin, started_on=on, acknowledged_up_to=0)
+    def subscribe(self, on: dt.date, delivery_address: str | None) -> agreements.Subscription:
+        row = SubscriptionModel(organisation_oin=self._oin, started_on=on, acknowledged_up_to=0,
+                                delivery_address=delivery_address, delivery_attempts=0)
         self._session.add(row)
         self._session.flush()
-        return agreements.Subscription(row.id, row.started_on, row.acknowledged_up_to)
+        return to_subscription(row)
+
+    def set_delivery_address(self, address: str | None) -> agreements.Subscription:
+        row = self._subscription_row()
+        if row is None:
+            raise LookupError(self._oin)
+        row.delivery_address = address
+        row.delivery_attempts, row.next_delivery_at = 0, None
+        self._session.flush()
+        return to_subscription(row)
 
     def mutations(self, *, after: int, limit: int) -> Sequence[agreements.Mutation]:
         statement = (select(MutationModel)
@@ -230,8 +274,10 @@ class SqlSchoolLedger:
         if row is None:
             raise LookupError(self._oin)
         row.acknowledged_up_to = up_to
+        if row.delivery_address is not None:  # what was pulled and acknowledged is not offered again
+            row.delivery_attempts, row.next_delivery_at = 0, None
         self._session.flush()
-        return agreements.Subscription(row.id, row.started_on, row.acknowledged_up_to)
+        return to_subscription(row)
 
 
 # --- SBB's own moves (the ``ketenserver sbb`` commands) ---------------------------------------------
@@ -300,3 +346,88 @@ def lapse_recognition(session: Session, leerbedrijf_id: str, crebo: str, kind: a
     session.flush()
     return schools
 
+
+
+# --- Push delivery (SBB's deliverer, across schools) -------------------------------------------------
+
+
+def _undelivered() -> ColumnElement[bool]:
+    return exists().where(MutationModel.organisation_oin == SubscriptionModel.organisation_oin,
+                          MutationModel.sequence > SubscriptionModel.acknowledged_up_to)
+
+
+def _free(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(SubscriptionModel.delivery_lease_until.is_(None), SubscriptionModel.delivery_lease_until <= now)
+
+
+def due_subscriptions(session: Session, now: dt.datetime, *, limit: int) -> list[int]:
+    """Subscriptions with a delivery address, an unacknowledged mutation, due and not claimed."""
+    statement = (select(SubscriptionModel.id)
+                 .where(SubscriptionModel.delivery_address.is_not(None), _free(now),
+                        or_(SubscriptionModel.next_delivery_at.is_(None), SubscriptionModel.next_delivery_at <= now),
+                        _undelivered())
+                 .order_by(SubscriptionModel.next_delivery_at.is_not(None), SubscriptionModel.next_delivery_at,
+                           SubscriptionModel.id)
+                 .limit(limit))
+    return list(session.scalars(statement))
+
+
+def claim_delivery(session: Session, subscription_id: int, now: dt.datetime, *, lease_until: dt.datetime
+                   ) -> agreements.Delivery | None:
+    """Claim a due subscription for one attempt; None when another deliverer was first or nothing is due.
+
+    The claim is one conditional UPDATE (the row lock of PostgreSQL, the single writer of SQLite
+    decide between deliverers). The caller commits it before delivering, so no transaction is
+    open while the school's server is called.
+    """
+    claimed = session.execute(
+        update(SubscriptionModel)
+        .where(SubscriptionModel.id == subscription_id, SubscriptionModel.delivery_address.is_not(None),
+               _free(now), or_(SubscriptionModel.next_delivery_at.is_(None),
+                               SubscriptionModel.next_delivery_at <= now))
+        .values(delivery_lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+        return None
+    row = session.get(SubscriptionModel, subscription_id, populate_existing=True)
+    assert row is not None and row.delivery_address is not None
+    mutation = session.scalars(
+        select(MutationModel)
+        .where(MutationModel.organisation_oin == row.organisation_oin,
+               MutationModel.sequence > row.acknowledged_up_to)
+        .order_by(MutationModel.sequence).limit(1)).first()
+    if mutation is None:
+        row.delivery_lease_until = None
+        session.flush()
+        return None
+    return agreements.Delivery(row.id, row.organisation_oin, row.delivery_address, row.delivery_attempts + 1,
+                               to_mutation(mutation))
+
+
+def finish_delivery(session: Session, delivery: agreements.Delivery, *, delivered: bool,
+                    next_attempt: dt.datetime | None) -> None:
+    """Record an attempt's result and release the claim.
+
+    Delivered: the mutation counts as acknowledged (never moving the cursor back). Not
+    delivered: one more failed attempt, due again at *next_attempt*, unless the school changed
+    its address in the meantime (then the new address starts afresh).
+    """
+    row = session.get(SubscriptionModel, delivery.subscription_id, populate_existing=True)
+    if row is None:
+        return
+    row.delivery_lease_until = None
+    if delivered:
+        row.acknowledged_up_to = max(row.acknowledged_up_to, delivery.mutation.sequence)
+        row.delivery_attempts, row.next_delivery_at = 0, None
+    elif row.delivery_address == delivery.address:
+        row.delivery_attempts = delivery.attempt
+        row.next_delivery_at = next_attempt
+    session.flush()
+
+
+def pending_count(session: Session) -> int:
+    """Subscriptions with a delivery address and at least one unacknowledged mutation."""
+    statement = select(func.count()).select_from(SubscriptionModel).where(
+        and_(SubscriptionModel.delivery_address.is_not(None), _undelivered()))
+    return session.scalar(statement) or 0

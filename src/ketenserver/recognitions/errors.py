@@ -22,7 +22,8 @@ or "no company found", is a normal reply with its own signaalcode (see
         ├── UnknownQualification    SBB-1014  (erkenningsvoordracht: Crebo not a known qualification)
         ├── UnknownNomination       SBB-1015  (erkenningsvoordracht: Referentie, also another school's)
         ├── NoSubscription          SBB-1016  (mutatieservice: fetching without a running subscription)
-        └── InvalidSequence         SBB-1017  (mutatieservice: acknowledging beyond what was issued)
+        ├── InvalidSequence         SBB-1017  (mutatieservice: acknowledging beyond what was issued)
+        └── InvalidDeliveryAddress  SBB-1018  (mutatieservice: an Afleveradres SBB cannot deliver to)
 
 Fault messages describe the rule, never echo the input: the journal keeps the message, and
 the message must hold no personal data.
@@ -102,6 +103,10 @@ INVALID_SEQUENCE = FaultSpec(
     "SBB-1017", "Client", "Sequence number not issued",
     "BevestigenMutaties: Volgnummer at most the last mutation issued to the school",
 )
+INVALID_DELIVERY_ADDRESS = FaultSpec(
+    "SBB-1018", "Client", "Invalid delivery address",
+    "Afleveradres: an https URL with a host, without user name, password or fragment, at most 500 characters",
+)
 
 FAULTS: tuple[FaultSpec, ...] = (
     UNKNOWN_LEERBEDRIJF,
@@ -121,6 +126,7 @@ FAULTS: tuple[FaultSpec, ...] = (
     UNKNOWN_NOMINATION,
     NO_SUBSCRIPTION,
     INVALID_SEQUENCE,
+    INVALID_DELIVERY_ADDRESS,
 )
 
 
@@ -217,3 +223,8 @@ class NoSubscription(SbbError):
 class InvalidSequence(SbbError):
     spec = INVALID_SEQUENCE
     default_field = "Volgnummer"
+
+
+class InvalidDeliveryAddress(SbbError):
+    spec = INVALID_DELIVERY_ADDRESS
+    default_field = "Afleveradres"

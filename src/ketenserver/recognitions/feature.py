@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ketenserver.feature import Feature
+from ketenserver.recognitions.delivery import RECEIVER_CONTRACT, make_deliverer
 from ketenserver.recognitions.errors import FAULTS
 from ketenserver.recognitions.seed import seed
 from ketenserver.recognitions.service import ErkenningenService
@@ -13,6 +14,9 @@ FEATURE = Feature(
     spyne_services=(ErkenningenService,),
     faults=FAULTS,
     state_changing=frozenset({"RegistrerenBpvOvereenkomst", "WijzigenBpvOvereenkomst", "BeeindigenBpvOvereenkomst",
-                              "IndienenErkenningsvoordracht", "AanmeldenMutatieabonnement", "BevestigenMutaties"}),
+                              "IndienenErkenningsvoordracht", "AanmeldenMutatieabonnement", "WijzigenMutatieabonnement",
+                              "BevestigenMutaties"}),
     seed=seed,
+    background=make_deliverer,
+    published=(RECEIVER_CONTRACT,),
 )

@@ -203,7 +203,9 @@ NOMINATION_TEXT = {
 def _abonnement(subscription: agreements.Subscription) -> Any:
     return wire.Mutatieabonnement(AbonnementId=subscription.id, Soort="Erkenningsmutaties",
                                   Ingangsdatum=subscription.started_on,
-                                  BevestigdTot=subscription.acknowledged_up_to)
+                                  BevestigdTot=subscription.acknowledged_up_to,
+                                  Afleverwijze="Ophalen" if subscription.delivery_address is None else "Aanbieden",
+                                  Afleveradres=subscription.delivery_address)
 
 
 def mutations_response(page: agreements.MutationPage) -> Any:
@@ -352,7 +354,7 @@ class ErkenningenService(ServiceBase):
             Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
             Status=nomination.status.value, LeerbedrijfId=nomination.leerbedrijf_id)
 
-    # --- Actualiseren erkenning (pull) -------------------------------------------------------------
+    # --- Actualiseren erkenning (pull and push) -------------------------------------------------------------
 
     @_operation("AanmeldenMutatieabonnement", wire.AanmeldenMutatieabonnement,
                 wire.AanmeldenMutatieabonnementResponse)
@@ -360,10 +362,23 @@ class ErkenningenService(ServiceBase):
         """Subscribe the school to recognition mutations (agreements.subscribe)."""
         call = call_context(ctx)
         with domain_errors(ctx):
-            subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now))
+            subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                                     delivery_address=request.Afleveradres)
         return wire.AanmeldenMutatieabonnementResponse(
             Signaalcode=0 if new else 1, Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
             Mutatieabonnement=_abonnement(subscription))
+
+    @_operation("WijzigenMutatieabonnement", wire.WijzigenMutatieabonnement,
+                wire.WijzigenMutatieabonnementResponse)
+    def WijzigenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Push to an Afleveradres, or pull only (agreements.change_delivery)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            subscription = agreements.change_delivery(ledger=_ledger(call), delivery_address=request.Afleveradres)
+        melding = ("Mutaties worden aangeboden op het afleveradres." if subscription.delivery_address
+                   else "Mutaties worden opgehaald.")
+        return wire.WijzigenMutatieabonnementResponse(Signaalcode=0, Melding=melding,
+                                                      Mutatieabonnement=_abonnement(subscription))
 
     @_operation("OpvragenAbonnementen", wire.OpvragenAbonnementen, wire.OpvragenAbonnementenResponse)
     def OpvragenAbonnementen(ctx: Any, request: Any) -> Any:  # the contract's name

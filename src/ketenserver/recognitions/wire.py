@@ -20,7 +20,7 @@ from ketenserver.spyne_compat import load_spyne
 
 load_spyne()
 
-from spyne import Boolean, ComplexModel, Date, Integer32, Unicode  # noqa: E402
+from spyne import AnyUri, Boolean, ComplexModel, Date, Integer32, Unicode  # noqa: E402
 from spyne.model import ComplexModelBase, SimpleModel  # noqa: E402
 
 TNS = ns.SBB_ERKENNINGEN
@@ -434,6 +434,8 @@ AbonnementId = simple(Integer32, "AbonnementId", TNS, ge=1)
 Volgnummer = simple(Integer32, "Volgnummer", TNS, ge=0)
 MutatieSoort = simple(Unicode, "MutatieSoort", TNS, pattern="ingetrokken|beeindigd")
 AbonnementSoort = simple(Unicode, "AbonnementSoort", TNS, pattern="Erkenningsmutaties")
+Afleverwijze = simple(Unicode, "Afleverwijze", TNS, pattern="Ophalen|Aanbieden")
+Afleveradres = simple(AnyUri, "Afleveradres", TNS, max_len=500, pattern=r"https://\S+")
 
 
 class Mutatieabonnement(ComplexModel):
@@ -443,12 +445,34 @@ class Mutatieabonnement(ComplexModel):
         ("Soort", required(AbonnementSoort)),
         ("Ingangsdatum", required(Date)),
         ("BevestigdTot", required(Volgnummer)),
+        ("Afleverwijze", required(Afleverwijze)),
+        ("Afleveradres", optional(Afleveradres)),
     )
 
 
 class AanmeldenMutatieabonnement(ComplexModel):
     __namespace__ = TNS
-    _type_info = (("Soort", optional(AbonnementSoort)),)
+    _type_info = (
+        ("Soort", optional(AbonnementSoort)),
+        ("Afleveradres", optional(Afleveradres)),
+    )
+
+
+class WijzigenMutatieabonnement(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Soort", optional(AbonnementSoort)),
+        ("Afleveradres", optional(Afleveradres)),
+    )
+
+
+class WijzigenMutatieabonnementResponse(ComplexModel):
+    __namespace__ = TNS
+    _type_info = (
+        ("Signaalcode", required(Signaalcode)),
+        ("Melding", required(Melding)),
+        ("Mutatieabonnement", required(Mutatieabonnement)),
+    )
 
 
 class AanmeldenMutatieabonnementResponse(ComplexModel):
