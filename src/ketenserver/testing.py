@@ -104,3 +104,14 @@ def fault_code(content: bytes) -> str | None:
     root = etree.fromstring(content)
     faultstring = root.findtext(f"{{{ns.SOAP_ENV}}}Body/{{{ns.SOAP_ENV}}}Fault/faultstring")
     return faultstring.split(":", 1)[0] if faultstring else None
+
+
+def fault_text(content: bytes) -> str:
+    """Everything a fault response says in words (faultstring and detail), for leak checks.
+
+    Only the Fault: the signed headers around it hold base64 (token, signature) in which any
+    short word turns up by chance now and then.
+    """
+    root = etree.fromstring(content)
+    fault = root.find(f"{{{ns.SOAP_ENV}}}Body/{{{ns.SOAP_ENV}}}Fault")
+    return "" if fault is None else " ".join(fault.itertext())
