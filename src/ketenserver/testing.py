@@ -114,4 +114,4 @@ def fault_text(content: bytes) -> str:
     """
     root = etree.fromstring(content)
     fault = root.find(f"{{{ns.SOAP_ENV}}}Body/{{{ns.SOAP_ENV}}}Fault")
-    return "" if fault is None else " ".join(fault.itertext())
+    return "" if fault is None else " ".join(str(text) for text in fault.itertext())
