@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ketenserver import contracts
 from ketenserver.background import BackgroundContext, BackgroundJob, BackgroundRunner
 from ketenserver.db import make_engine, make_session_factory, write_serialiser
-from ketenserver.exchange.journal import Journal
+from ketenserver.exchange.journal import Journal, JournalRetention
 from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartResponse
 from ketenserver.feature import Feature
 from ketenserver.settings import Settings
@@ -28,6 +28,8 @@ from ketenserver.trust import TrustStore
 from ketenserver.wsse import MessageSigner
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9._-]+\.xsd$")
+RETENTION_JOB = "journal-retention"
+RETENTION_INTERVAL = 60.0
 
 
 def _spyne_app(feature: Feature) -> Any:
@@ -90,14 +92,16 @@ class KetenApp:
         return "\n".join(lines) + "\n"
 
     def start_background(self) -> None:
-        """Run every background job each ``delivery_interval`` seconds (not at all when it is 0)."""
-        interval = self.settings.delivery_interval
-        if interval <= 0 or self.runners:
+        """Run the features' jobs every ``delivery_interval`` seconds (never when it is 0), and the
+        journal retention every minute (it purges at most every ten)."""
+        if self.runners:
             return
         for key, job in self.jobs.items():
-            runner = BackgroundRunner(job.run_once, interval, name=f"{key}-background")
-            runner.start()
-            self.runners.append(runner)
+            interval = RETENTION_INTERVAL if key == RETENTION_JOB else self.settings.delivery_interval
+            if interval > 0:
+                runner = BackgroundRunner(job.run_once, interval, name=f"{key}-background")
+                runner.start()
+                self.runners.append(runner)
 
     def close(self) -> None:
         for runner in self.runners:
@@ -148,7 +152,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         sessions=sessions, trust=trust, signer=signer, journal=journal, writes=writes,
         max_request_bytes=settings.max_request_bytes,
         timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
-        clock=clock, token_key=token_key(server_key),
+        clock=clock, token_key=token_key(server_key), request_read_timeout=settings.request_read_timeout,
     )
     endpoints: dict[str, Endpoint] = {}
     for feature in FEATURES:
@@ -160,5 +164,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
             endpoints[endpoint.path] = endpoint
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
     jobs = {feature.key: feature.background(context) for feature in FEATURES if feature.background is not None}
+    if settings.journal_retention_days > 0:
+        jobs[RETENTION_JOB] = JournalRetention(sessions, retention_days=settings.journal_retention_days,
+                                               clock=clock, writes=writes)
     published = frozenset(name for feature in FEATURES for name in (feature.key, *feature.published))
     return KetenApp(settings, engine, sessions, pipeline, endpoints, jobs, published, context)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
+from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of, parse_crl
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def inspect_certificates(store: TrustStore, paths: Iterable[Path], *, now: dt.da
 def inspect_crls(paths: Sequence[Path], *, now: dt.datetime, warn_days: int) -> list[State]:
     states = []
     for path in paths:
-        crl = x509.load_pem_x509_crl(path.read_bytes())
+        crl = parse_crl(path.read_bytes())  # PEM or DER, as the server reads them
         next_update = crl.next_update_utc or now
         verdict = ("expired" if next_update <= now else
                    "expires-soon" if next_update - now < dt.timedelta(days=warn_days) else "ok")

@@ -6,7 +6,8 @@
     ketenserver db upgrade              create or upgrade the schema
     ketenserver seed                    demo data
     ketenserver org list|add|mandate    the organisation registry
-    ketenserver journal [--show ID]     what was exchanged
+    ketenserver journal [--show ID]     what was exchanged (--request-id ID: the entry a log line names)
+    ketenserver journal purge           remove entries of an organisation (--oin) or older than --older-than DAYS
     ketenserver faults                  the fault catalogue
     ketenserver sbb voordracht|intrekken|beeindigen   act as SBB (nominations, recognitions)
     ketenserver sbb bezorgen            push due mutations to schools' delivery addresses now
@@ -209,15 +210,22 @@ def cmd_journal(args: argparse.Namespace) -> int:
     from ketenserver.db import make_session_factory
     from ketenserver.exchange import storage
 
+    if args.journal_command == "purge":
+        return _purge_journal(args)
     engine = _engine(_settings(args))
     try:
         with make_session_factory(engine)() as session:
-            if args.show is not None:
-                entry = session.get(storage.JournalEntry, args.show)
+            if args.show is not None or args.request_id is not None:
+                if args.show is not None:
+                    entry, wanted = session.get(storage.JournalEntry, args.show), str(args.show)
+                else:
+                    entry = storage.journal_entry_for_request(session, args.request_id)
+                    wanted = f"for request {args.request_id}"
                 if entry is None:
-                    print(f"no journal entry {args.show}", file=sys.stderr)
+                    print(f"no journal entry {wanted}", file=sys.stderr)
                     return 1
-                for name in ("id", "arrived_at", "duration_ms", "endpoint", "profile", "outcome", "verdict",
+                for name in ("id", "request_id", "arrived_at", "duration_ms", "endpoint", "profile", "outcome",
+                             "verdict",
                              "fault_code", "operation", "message_id", "organisation_oin", "tls_oin",
                              "tls_subject", "signer_oin", "signer_subject", "request_size", "response_size",
                              "body_cap"):
@@ -237,6 +245,30 @@ def cmd_journal(args: argparse.Namespace) -> int:
                 print("no journal entries match")
     finally:
         engine.dispose()
+    return 0
+
+
+def _purge_journal(args: argparse.Namespace) -> int:
+    """Remove an organisation's entries, entries older than some days, or both (in batches)."""
+    import datetime as dt
+
+    from ketenserver.db import make_session_factory
+    from ketenserver.exchange import storage
+
+    if args.purge_oin is None and args.older_than is None:
+        raise ValueError("journal purge needs --oin OIN, --older-than DAYS or both")
+    if args.older_than is not None and args.older_than < 0:
+        raise ValueError("--older-than takes a number of days, 0 or more")
+    before = None if args.older_than is None else dt.datetime.now(dt.UTC) - dt.timedelta(days=args.older_than)
+    engine = _engine(_settings(args))
+    try:
+        with make_session_factory(engine)() as session:
+            removed = storage.purge_journal(session, before=before, oin=args.purge_oin)
+    finally:
+        engine.dispose()
+    which = [f"of {args.purge_oin}"] if args.purge_oin else []
+    which += [f"older than {args.older_than:g} days"] if before is not None else []
+    print(f"removed {removed} journal {'entry' if removed == 1 else 'entries'} {' and '.join(which)}")
     return 0
 
 
@@ -364,6 +396,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="delivered/failed: attempts to push a mutation to a school")
     journal.add_argument("--limit", type=int, default=50)
     journal.add_argument("--show", type=int, metavar="ID", help="show one entry in full, with its raw messages")
+    journal.add_argument("--request-id", dest="request_id", metavar="ID",
+                         help="show the entry of the request a log line names (its request_id)")
+    journal_sub = journal.add_subparsers(dest="journal_command")
+    purge = journal_sub.add_parser("purge", help="remove entries of an organisation and/or older than some days")
+    purge.add_argument("--oin", dest="purge_oin", metavar="OIN",
+                       help="entries where the organisation, the TLS client or the signer is this OIN")
+    purge.add_argument("--older-than", dest="older_than", type=float, metavar="DAYS",
+                       help="entries that arrived more than this many days ago")
     journal.set_defaults(func=cmd_journal)
 
     faults = sub.add_parser("faults", help="print the fault catalogue")

@@ -49,10 +49,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             # One shared connection: every new connection to ":memory:" would be a new, empty database.
             kwargs.setdefault("poolclass", StaticPool)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10.0}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10.0},
+                               hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # hide_parameters: a database error in the log never quotes values (names, search words, ...).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True, **kwargs)
 
 
 def write_serialiser(engine: Engine) -> Callable[[], AbstractContextManager[object]]:

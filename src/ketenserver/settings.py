@@ -29,6 +29,20 @@ class Settings:
     trust_bundle: Path | None = None
     """Roots and intermediates that client and signer certificates must chain to."""
     crl_files: tuple[Path, ...] = ()
+    """CRL files (PEM or DER), re-read every ``crl_refresh_interval`` seconds; the development PKI's
+    CRL when neither these nor ``crl_urls`` are set."""
+    crl_urls: tuple[str, ...] = ()
+    """http(s) addresses of CRLs (PEM or DER), fetched at start-up and every ``crl_refresh_interval``
+    seconds. A CRL is installed only when a CA of the trust bundle signed it and it is not past its
+    next update; otherwise the previous one stays and a warning is logged."""
+    crl_refresh_interval: float = 300.0
+    """Seconds between CRL refreshes in each serving process; 0 reads them at start-up only."""
+    request_read_timeout: float = 20.0
+    """Seconds a client has for one request once it starts sending it (TLS handshake of a new
+    connection, request line, headers and body together); a slower body is refused with fault 0001,
+    slower headers with HTTP 408."""
+    socket_timeout: int = 30
+    """Seconds one socket read or write may wait, and an idle kept-alive connection stays open."""
     host: str = "127.0.0.1"
     port: int = 8443
     workers: int = 1
@@ -39,6 +53,12 @@ class Settings:
     """Requests larger than this are refused with fault 0101 before they are parsed."""
     journal_body_cap: int = 256 * 1024
     """Raw request/response bytes kept per journal entry; the cap is recorded with the entry."""
+    journal_retention_days: int = 30
+    """Serving processes remove journal entries older than this many days (they hold the raw
+    messages, personal data included); 0 keeps them forever."""
+    log_format: str = "json"
+    """How serving processes log: ``json`` (one object per line) or ``text``; both mask personal data
+    (:mod:`ketenserver.logs`)."""
     timestamp_max_age: int = 300
     """Seconds a wsu:Timestamp Created may lie in the past (WB002)."""
     timestamp_max_skew: int = 60
@@ -76,7 +96,9 @@ class Settings:
 
     @property
     def crl_paths(self) -> tuple[Path, ...]:
-        return self.crl_files or (self.pki_dir / "DEV-ONLY-private-services-ca.crl.pem",)
+        if self.crl_files or self.crl_urls:  # configured CRLs replace the development PKI's
+            return self.crl_files
+        return (self.pki_dir / "DEV-ONLY-private-services-ca.crl.pem",)
 
     @property
     def worker_count(self) -> int:
@@ -87,6 +109,8 @@ def _coerce(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     text = str(kind)
     if isinstance(raw, str):
+        if "tuple[str" in text:  # addresses hold colons: separated by white space instead
+            return tuple(raw.split())
         if "tuple" in text:
             return tuple(Path(p) for p in raw.split(os.pathsep) if p)
         if "Path" in text:
@@ -96,7 +120,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if text == "float":
             return float(raw)
     if "tuple" in text and isinstance(raw, list):
-        return tuple(Path(p) for p in raw)
+        return tuple(str(p) for p in raw) if "tuple[str" in text else tuple(Path(p) for p in raw)
     if "Path" in text and isinstance(raw, str):
         return Path(raw)
     return raw

@@ -13,14 +13,17 @@ first real problem:
 4. it carries an OIN in the subject's serialNumber (PKI001)      -> ``no-oin``
 
 Only the leaf is checked against a CRL, like OpenSSL's ``VERIFY_CRL_CHECK_LEAF`` on the TLS
-side, so both paths reach the same verdict. Whether the OIN may do what it asks is not decided
-here: that is the registry's job (an intermediary may sign for a school).
+side, so both paths reach the same verdict; :mod:`ketenserver.crls` keeps the CRLs of both
+current (:meth:`TrustStore.replace_crls`, a new :func:`server_ssl_context`). Whether the OIN may
+do what it asks is not decided here: that is the registry's job (an intermediary may sign for a
+school).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ssl
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +32,7 @@ from typing import Literal, cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPublicKeyTypes,
@@ -45,11 +48,13 @@ from cryptography.x509.verification import (
 )
 
 __all__ = [
+    "InvalidCrl",
     "Reason",
     "TrustStore",
     "UntrustedCertificate",
     "client_ssl_context",
     "oin_of",
+    "parse_crl",
     "server_ssl_context",
 ]
 
@@ -66,6 +71,7 @@ Reason = Literal[
 
 _MIN_RSA_BITS = 2048  # NCSC / PKIoverheid minimum
 _MAX_PATH = 8  # a loop guard for the diagnostic path walk; real chains have 2-4 links
+_CRL_FUTURE_SKEW = dt.timedelta(minutes=5)  # a CA clock a little ahead is not a forged CRL
 
 
 class UntrustedCertificate(Exception):
@@ -78,6 +84,10 @@ class UntrustedCertificate(Exception):
         super().__init__(message)
         self.reason: Reason = reason
         self.message = message
+
+
+class InvalidCrl(ValueError):
+    """A CRL that must not be installed (forged, expired, a delta CRL, ...); the message says why."""
 
 
 def oin_of(cert: x509.Certificate) -> str | None:
@@ -155,10 +165,54 @@ class TrustStore:
         self._clock = clock
         self._cache: dict[bytes, _CacheEntry] = {}
         self._lock = threading.Lock()  # one store serves every request thread
+        self._crl_generation = 0  # bumped by replace_crls: a verdict from older CRLs is not cached
 
     def holds(self, cert: x509.Certificate) -> bool:
         """Whether this exact certificate is one of the store's roots or intermediates."""
         return cert in self._roots or cert in self._intermediates
+
+    @property
+    def crls(self) -> tuple[x509.CertificateRevocationList, ...]:
+        return tuple(self._crls)
+
+    def replace_crls(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
+        """Check revocation against these CRLs from now on (a refresh; see :mod:`ketenserver.crls`).
+
+        The cache of accepted certificates is emptied, so a certificate the new CRLs list is
+        refused at its next use rather than when its cache entry would have expired.
+        """
+        with self._lock:
+            self._crls = list(crls)
+            self._crl_generation += 1
+            self._cache.clear()
+
+    def check_crl(self, crl: x509.CertificateRevocationList, *, at: dt.datetime | None = None) -> None:
+        """Raise :class:`InvalidCrl` unless a CA of this store signed ``crl`` and it is current.
+
+        Current: issued (last update) not in the future, its next update not passed. Only
+        complete CRLs count; a delta CRL would un-revoke everything it does not repeat.
+        """
+        when = at or self._clock()
+        issuer = crl.issuer.rfc4514_string()
+        if any(isinstance(e.value, x509.DeltaCRLIndicator) for e in crl.extensions):
+            raise InvalidCrl(f"the CRL of {issuer} is a delta CRL; only complete CRLs are installed")
+        authority = next((ca for ca in (*self._roots, *self._intermediates)
+                          if ca.subject == crl.issuer and _crl_signed_by(crl, ca.public_key())), None)
+        if authority is None:
+            raise InvalidCrl(f"the CRL naming {issuer} is not signed by a CA of the trust bundle")
+        try:
+            if not authority.extensions.get_extension_for_class(x509.KeyUsage).value.crl_sign:
+                raise InvalidCrl(f"the CA {issuer} may not sign CRLs (key usage)")
+        except x509.ExtensionNotFound:
+            pass
+        if crl.next_update_utc is None:
+            raise InvalidCrl(f"the CRL of {issuer} has no next update (RFC 5280 5.1.2.5)")
+        if crl.next_update_utc <= when:
+            raise InvalidCrl(f"the CRL of {issuer} expired: its next update was "
+                             f"{crl.next_update_utc:%Y-%m-%d %H:%M} UTC")
+        if crl.last_update_utc > when + _CRL_FUTURE_SKEW:
+            raise InvalidCrl(f"the CRL of {issuer} is dated in the future "
+                             f"({crl.last_update_utc:%Y-%m-%d %H:%M} UTC)")
 
     @classmethod
     def from_files(
@@ -190,9 +244,10 @@ class TrustStore:
             cached = self._cached(key, when)
             if cached is not None:
                 return cached
+        generation = self._crl_generation
         oin = self._verify_uncached(cert, when)
         if at is None:
-            self._remember(key, oin, when)
+            self._remember(key, oin, when, generation)
         return oin
 
     # ----------------------------------------------------------------------------- internals
@@ -207,8 +262,10 @@ class TrustStore:
             del self._cache[key]
             return None
 
-    def _remember(self, key: bytes, oin: str, now: dt.datetime) -> None:
+    def _remember(self, key: bytes, oin: str, now: dt.datetime, generation: int | None = None) -> None:
         with self._lock:
+            if generation is not None and generation != self._crl_generation:
+                return  # verified against CRLs that were replaced meanwhile
             self._cache.pop(key, None)
             while len(self._cache) >= self._cache_size:
                 del self._cache[next(iter(self._cache))]  # oldest insertion first
@@ -351,7 +408,11 @@ def _check_dates(cert: x509.Certificate, when: dt.datetime) -> None:
 
 
 def _load_crl(path: Path) -> x509.CertificateRevocationList:
-    data = path.read_bytes()
+    return parse_crl(path.read_bytes())
+
+
+def parse_crl(data: bytes) -> x509.CertificateRevocationList:
+    """A CRL in PEM or DER; ``ValueError`` when it is neither."""
     if b"-----BEGIN" in data:
         return x509.load_pem_x509_crl(data)
     return x509.load_der_x509_crl(data)
@@ -363,13 +424,14 @@ def server_ssl_context(
     cert: Path,
     key: Path,
     client_trust_bundle: Path,
-    crls: Sequence[Path],
+    crls: Sequence[Path | x509.CertificateRevocationList],
 ) -> ssl.SSLContext:
     """TLS server context for two-way TLS: TLS 1.2+ (WT001), client certificate required.
 
-    ``cert`` may be a chain file (leaf first). CRLs must be PEM; with
-    ``VERIFY_CRL_CHECK_LEAF`` OpenSSL refuses any client whose issuer has no CRL loaded, so at
-    least one CRL is required here rather than every handshake failing later.
+    ``cert`` may be a chain file (leaf first). ``crls`` are files (PEM or DER) or loaded CRLs;
+    with ``VERIFY_CRL_CHECK_LEAF`` OpenSSL refuses any client whose issuer has no CRL loaded, so
+    at least one CRL is required here rather than every handshake failing later. The context
+    holds the CRLs it was built with: a refresh builds a new one.
     """
     if not crls:
         raise ValueError("mutual TLS needs the CRL of every client-issuing CA (WT004); none given")
@@ -377,8 +439,8 @@ def server_ssl_context(
     _harden(context)
     context.load_cert_chain(certfile=str(cert), keyfile=str(key))
     context.load_verify_locations(cafile=str(client_trust_bundle))
-    for crl in crls:
-        context.load_verify_locations(cafile=str(crl))
+    _load_crls(context, [c if isinstance(c, x509.CertificateRevocationList) else _load_crl(Path(c))
+                         for c in crls])
     context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     context.verify_mode = ssl.CERT_REQUIRED
     return context
@@ -409,6 +471,14 @@ def client_ssl_context(
     if cert is not None:
         context.load_cert_chain(certfile=str(cert), keyfile=None if key is None else str(key))
     return context
+
+
+def _load_crls(context: ssl.SSLContext, crls: Sequence[x509.CertificateRevocationList]) -> None:
+    # The ssl module loads CRLs only from a PEM file (cadata takes certificates alone).
+    with tempfile.TemporaryDirectory(prefix="ketenserver-crls-") as folder:
+        path = Path(folder) / "crls.pem"
+        path.write_bytes(b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in crls))
+        context.load_verify_locations(cafile=str(path))
 
 
 def _harden(context: ssl.SSLContext) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver.exchange.storage import journal_and_remember
+from ketenserver.exchange.storage import journal_and_remember, purge_journal
+from ketenserver.logs import current_request_id, new_request_id
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class Exchange:
     arrived_at: datetime
     endpoint: str
     profile: str | None = None
+    request_id: str = field(default_factory=lambda: current_request_id() or new_request_id())
+    """Carried by every log line about the exchange (:func:`ketenserver.logs.request_scope`)."""
     request: bytes = b""
     request_size: int = 0
     tls_oin: str | None = None
@@ -63,6 +67,7 @@ class Journal:
         Returns False only when ``remember`` names a signature already seen (nothing is written).
         """
         values = {
+            "request_id": exchange.request_id,
             "arrived_at": exchange.arrived_at,
             "duration_ms": duration_ms,
             "endpoint": exchange.endpoint[:200],
@@ -89,3 +94,40 @@ class Journal:
         except Exception:  # the answer is already decided; losing a journal line must not change it
             log.exception("could not write journal entry for %s", exchange.endpoint)
             return True
+
+
+class JournalRetention:
+    """Removes journal entries older than ``retention_days`` (a background job of a serving process).
+
+    The journal keeps raw messages, personal data included, for testers; this bounds how long. A
+    serving process may call :meth:`run_once` as often as it likes: it purges at most once every
+    ``every`` seconds. Safe in several processes at once (a delete of rows already gone removes
+    nothing).
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, retention_days: float, clock: Callable[[], datetime],
+                 writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+                 every: float = 600.0, batch_size: int = 1000) -> None:
+        self._sessions = sessions
+        self._retention = timedelta(days=retention_days)
+        self._clock = clock
+        self._writes = writes
+        self._every = every
+        self._batch_size = batch_size
+        self._next_run = float("-inf")
+
+    def run_once(self) -> int:
+        """Purge what is past the retention period; returns how many entries were removed."""
+        if self._retention <= timedelta(0) or time.monotonic() < self._next_run:
+            return 0
+        self._next_run = time.monotonic() + self._every
+        before = self._clock() - self._retention
+        with self._sessions() as session:
+            removed = purge_journal(session, before=before, batch_size=self._batch_size, writes=self._writes)
+        if removed:
+            log.info("journal retention removed %d entries that arrived before %s", removed,
+                     before.isoformat(timespec="seconds"), extra={"removed": removed})
+        return removed
+
+    def close(self) -> None:
+        """Nothing to release (the sessions belong to the app)."""

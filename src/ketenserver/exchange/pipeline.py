@@ -21,6 +21,7 @@ Anything unexpected becomes fault 0500; the log keeps the detail, the wire never
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import logging
@@ -46,6 +47,7 @@ from ketenserver.exchange.envelope import Envelope, check_request_addressing, re
 from ketenserver.exchange.journal import Exchange, Journal, describe
 from ketenserver.exchange.validation import validate_payload
 from ketenserver.faults import Fault, fault_body, fault_for, internal_error
+from ketenserver.logs import new_request_id, request_scope
 from ketenserver.soap import ERROR_KEY
 from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
 from ketenserver.xmlparse import parse_trusted, parse_untrusted
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 SIGNED = "2W-be-S"
 UNSIGNED = "2W-be"
 REGISTRY_TTL = 5.0
+_READ_PIECE = 64 * 1024
 
 
 def _replay() -> ExchangeError:
@@ -109,8 +112,13 @@ class Pipeline:
         clock: Clock = lambda: datetime.now(UTC),
         writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
         token_key: bytes = b"",
+        request_read_timeout: float | None = None,
     ) -> None:
-        """``writes`` is held around every write transaction (see :func:`ketenserver.db.write_serialiser`)."""
+        """``writes`` is held around every write transaction (see :func:`ketenserver.db.write_serialiser`).
+
+        ``request_read_timeout``: seconds the body may take to arrive (the TLS server also bounds
+        every socket read by it; here it bounds the read between chunks under any server).
+        """
         self._sessions = sessions
         self._trust = trust
         self._signer = signer
@@ -121,6 +129,7 @@ class Pipeline:
         self._clock = clock
         self._writes = writes
         self._token_key = token_key
+        self._read_timeout = request_read_timeout
         self._tls_cache: dict[str, tuple[str | None, str | None]] = {}
         self._registry_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
         self._next_purge = datetime.min.replace(tzinfo=UTC)
@@ -129,8 +138,15 @@ class Pipeline:
 
     def handle(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse
                ) -> list[bytes]:
+        """Answer one request; every log line meanwhile carries its id, which the journal entry keeps."""
+        with request_scope(new_request_id()) as request_id:
+            return self._handle(endpoint, environ, start_response, request_id)
+
+    def _handle(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse,
+                request_id: str) -> list[bytes]:
         started = time.perf_counter()
-        exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile)
+        exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile,
+                            request_id=request_id)
         answer = _Answer()
         try:
             answer = self._process(endpoint, environ, exchange)
@@ -163,6 +179,11 @@ class Pipeline:
             exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", replay.faultstring
             body = exchange.response = self._render(endpoint, answer)
             self._journal.record(exchange, (time.perf_counter() - started) * 1000)
+        if log.isEnabledFor(logging.INFO):  # names and codes only: the journal entry has the messages
+            log.info("%s %s %s", endpoint.path, exchange.operation or "-", exchange.outcome, extra={
+                "operation": exchange.operation, "outcome": exchange.outcome, "fault_code": exchange.fault_code,
+                "organisation_oin": exchange.organisation_oin, "tls_oin": exchange.tls_oin,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
         status = "500 Internal Server Error" if answer.fault else "200 OK"
         start_response(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
@@ -177,7 +198,14 @@ class Pipeline:
         if declared > self._max_bytes:
             exchange.request_size = declared
             raise ExchangeError("0101", f"The message is {declared} bytes; the limit is {self._max_bytes}.")
-        raw = environ["wsgi.input"].read(min(declared, self._max_bytes + 1) if declared else self._max_bytes + 1)
+        if declared < 0:
+            raise ExchangeError("0001", "The Content-Length is not a number of bytes.", field="Content-Length")
+        if declared and environ.get("HTTP_TRANSFER_ENCODING"):
+            # Two framings at once is how requests are smuggled past proxies (RFC 9112 6.3).
+            raise ExchangeError("0001", "The message has both a Content-Length and a Transfer-Encoding.",
+                                field="Transfer-Encoding")
+        raw = self._read_body(environ["wsgi.input"], min(declared, self._max_bytes + 1) if declared
+                              else self._max_bytes + 1, exchange)
         exchange.request, exchange.request_size = raw, len(raw)
         if len(raw) > self._max_bytes:
             raise ExchangeError("0101", f"The message exceeds the limit of {self._max_bytes} bytes.")
@@ -194,6 +222,35 @@ class Pipeline:
             raise ExchangeError("0001", "Compressed messages are not accepted (Content-Encoding); send the "
                                 "envelope as plain text/xml.", field="Content-Encoding")
         return bytes(raw)
+
+    def _read_body(self, stream: Any, limit: int, exchange: Exchange) -> bytes:
+        """At most ``limit`` bytes, in pieces (no buffer of the full size while they trickle in)."""
+        deadline = None if self._read_timeout is None else time.monotonic() + self._read_timeout
+        pieces: list[bytes] = []
+        size = 0
+        try:
+            while size < limit:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError
+                piece = stream.read(min(_READ_PIECE, limit - size))
+                if not piece:
+                    break
+                pieces.append(piece)
+                size += len(piece)
+        except TimeoutError:
+            exchange.request, exchange.request_size = b"".join(pieces), size
+            within = f"within {self._read_timeout:g} s" if self._read_timeout is not None else "in time"
+            raise ExchangeError("0001", f"The message did not arrive {within} ({size} bytes came); send it "
+                                "at once.") from None
+        except OSError as error:
+            if error.errno == errno.EMSGSIZE:  # the server's reader: e.g. one chunk beyond the limit
+                raise ExchangeError("0101", f"The message exceeds the limit of {self._max_bytes} bytes.") from None
+            raise ExchangeError("0001", f"The message could not be read to its end after {size} bytes "
+                                "(the connection failed).") from None
+        except ValueError:  # the server's chunked decoder: a malformed chunk size or delimiter
+            raise ExchangeError("0001", "The chunked transfer coding of the message is malformed.",
+                                field="Transfer-Encoding") from None
+        return b"".join(pieces)
 
     def _tls_identity(self, environ: dict[str, Any], exchange: Exchange) -> str:
         pem = environ.get("SSL_CLIENT_CERT")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from sqlalchemy import (
@@ -13,6 +15,7 @@ from sqlalchemy import (
     String,
     delete,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +79,8 @@ class JournalEntry(Base):
     __tablename__ = "journal"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    """The id every log line about this exchange carries (:mod:`ketenserver.logs`); none before 0007."""
     arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     duration_ms: Mapped[float]
     endpoint: Mapped[str] = mapped_column(String(200))
@@ -184,6 +189,55 @@ def journal_page(
     if outcome:
         query = query.where(JournalEntry.outcome == outcome)
     return session.scalars(query).all()
+
+
+def journal_entry_for_request(session: Session, request_id: str) -> JournalEntry | None:
+    """The journal entry a log line's ``request_id`` names."""
+    query = select(JournalEntry).where(JournalEntry.request_id == request_id).order_by(JournalEntry.id).limit(1)
+    return session.scalars(query).first()
+
+
+def purge_journal(
+    session: Session,
+    *,
+    before: datetime | None = None,
+    oin: str | None = None,
+    batch_size: int = 1000,
+    writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+) -> int:
+    """Delete the journal entries that arrived before *before* and/or concern organisation *oin*.
+
+    An entry concerns an organisation when it is the organisation, the TLS client or the signer.
+    Both given: only that organisation's entries older than *before*. Works in batches of
+    *batch_size* entries in id order, each its own short transaction (held under *writes*), so a
+    large journal is never locked for long and the requests being journalled meanwhile wait at most
+    one batch. Commits on its own; returns how many entries were removed.
+    """
+    if before is None and oin is None:
+        raise ValueError("purging the journal needs a date, an organisation or both")
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    conditions = []
+    if before is not None:
+        conditions.append(JournalEntry.arrived_at < before)
+    if oin is not None:
+        conditions.append(or_(JournalEntry.organisation_oin == oin, JournalEntry.tls_oin == oin,
+                              JournalEntry.signer_oin == oin))
+    removed, after = 0, 0
+    while True:
+        with writes():
+            # The id of the batch's last entry bounds the delete: no IN list of ids, and each
+            # batch goes on from where the last one stopped instead of scanning from the start.
+            last = session.scalar(select(JournalEntry.id).where(*conditions, JournalEntry.id > after)
+                                  .order_by(JournalEntry.id).offset(batch_size - 1).limit(1))
+            statement = delete(JournalEntry).where(*conditions, JournalEntry.id > after)
+            if last is not None:
+                statement = statement.where(JournalEntry.id <= last)
+            removed += session.connection().execute(statement).rowcount
+            session.commit()
+        if last is None:
+            return removed
+        after = last
 
 
 def register_organisation(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+import threading
+from typing import Any, cast
 
 from lxml import etree
 
@@ -39,6 +40,7 @@ _EXPECTED = re.compile(r"\{[^}]*\}([A-Za-z_][\w.-]*)")
 
 
 _PREFIX = re.compile(r"[\w.-]+:")
+_VALIDATING = threading.Lock()
 
 
 def _field(path: str | None) -> str:
@@ -51,9 +53,13 @@ def _field(path: str | None) -> str:
 
 def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbound: bool = False) -> None:
     """Refuse a Body element the published XSD does not accept (0004)."""
-    if schema.validate(payload):
-        return
-    errors: Any = schema.error_log
+    # One schema object serves every thread, and its error log is part of it: without the lock
+    # another thread's validation can replace the log before this one reads it (then the fault
+    # would name the wrong field). Validating takes microseconds, so the lock costs nothing.
+    with _VALIDATING:
+        if schema.validate(payload):
+            return
+        errors: Any = cast(Any, schema.error_log).copy()  # lxml-stubs lack _ErrorLog.copy
     entry = errors[0] if len(errors) else None
     if outbound:
         # Our own response breaks the contract: a bug, never the caller's fault.

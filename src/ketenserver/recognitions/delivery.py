@@ -38,6 +38,7 @@ from ketenserver import namespaces as ns
 from ketenserver.background import BackgroundContext
 from ketenserver.exchange.journal import Exchange, Journal
 from ketenserver.exchange.outbound import OutboundError, SignedCaller
+from ketenserver.logs import new_request_id, request_scope
 from ketenserver.recognitions import agreements, bpv_storage
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ class MutationDeliverer:
         for subscription_id in due:
             delivery = self._claim(subscription_id)
             if delivery is not None:
-                attempts.append(self._attempt(delivery))
+                with request_scope(new_request_id()):  # log lines of the attempt lead to its journal entry
+                    attempts.append(self._attempt(delivery))
         return attempts
 
     def _claim(self, subscription_id: int) -> agreements.Delivery | None:

@@ -1,0 +1,85 @@
+"""``ketenserver journal --request-id`` and ``ketenserver journal purge``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from ketenserver.cli import main
+from ketenserver.exchange.storage import JournalEntry, add_journal_entry
+
+ACTION = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1:VaststellenLeerbedrijf"
+
+
+def _add(url: str, *, oin: str, arrived_at: datetime, count: int = 1) -> None:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        for _ in range(count):
+            add_journal_entry(session, {
+                "request_id": uuid.uuid4().hex, "arrived_at": arrived_at, "duration_ms": 1.0, "endpoint": "/t",
+                "profile": "2W-be", "tls_oin": oin, "tls_subject": None, "signer_oin": None,
+                "signer_subject": None, "organisation_oin": oin, "operation": "Test", "message_id": None,
+                "outcome": "accepted", "verdict": "test", "fault_code": None, "request_size": 0, "request": b"",
+                "response_size": 0, "response": b"", "body_cap": 0})
+        session.commit()
+    engine.dispose()
+
+
+def _count(url: str) -> int:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        count = session.scalar(select(func.count()).select_from(JournalEntry)) or 0
+    engine.dispose()
+    return count
+
+
+def test_request_id_from_a_log_line_shows_the_entry(settings, post, builder_for, payload, engine, capsys):
+    built = builder_for("school-25LX").build(payload(), action=ACTION)
+    assert post(built.bytes()).status_code == 200
+    with Session(engine) as session:
+        request_id = session.scalars(select(JournalEntry.request_id)
+                                     .where(JournalEntry.message_id == built.message_id)).one()
+    url = ["--database-url", settings.effective_database_url]
+    assert main([*url, "journal", "--request-id", request_id]) == 0
+    shown = capsys.readouterr().out
+    assert f"request_id: {request_id}" in shown and built.message_id in shown and "--- request ---" in shown
+    assert main([*url, "journal", "--request-id", "0" * 32]) == 1
+    assert "no journal entry for request" in capsys.readouterr().err
+
+
+def test_purge_an_organisation(settings, capsys):
+    url = settings.effective_database_url
+    oin, other = (f"8{uuid.uuid4().int % 10**19:019d}" for _ in range(2))
+    _add(url, oin=oin, arrived_at=datetime.now(UTC), count=2)
+    _add(url, oin=other, arrived_at=datetime.now(UTC))
+    assert main(["--database-url", url, "journal", "purge", "--oin", oin]) == 0
+    assert capsys.readouterr().out.strip() == f"removed 2 journal entries of {oin}"
+    assert main(["--database-url", url, "journal", "--oin", oin]) == 0
+    assert "no journal entries match" in capsys.readouterr().out
+    assert main(["--database-url", url, "journal", "purge", "--oin", other]) == 0
+    assert capsys.readouterr().out.strip() == f"removed 1 journal entry of {other}"
+
+
+def test_purge_older_than(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'k.sqlite3'}"
+    assert main(["--database-url", url, "db", "upgrade"]) == 0
+    now = datetime.now(UTC)
+    _add(url, oin="00000099000000000001", arrived_at=now - timedelta(days=40), count=3)
+    _add(url, oin="00000099000000000001", arrived_at=now - timedelta(days=10))
+    capsys.readouterr()
+    assert main(["--database-url", url, "journal", "purge", "--older-than", "30"]) == 0
+    assert capsys.readouterr().out.strip() == "removed 3 journal entries older than 30 days"
+    assert _count(url) == 1
+    assert main(["--database-url", url, "journal", "purge", "--older-than", "30", "--oin",
+                 "00000099000000000001"]) == 0
+    assert "removed 0 journal entries of 00000099000000000001 and older than 30 days" in capsys.readouterr().out
+
+
+def test_purge_needs_a_criterion(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'k.sqlite3'}"
+    assert main(["--database-url", url, "journal", "purge"]) == 2
+    assert "--older-than" in capsys.readouterr().err
+    assert main(["--database-url", url, "journal", "purge", "--older-than", "-1"]) == 2
