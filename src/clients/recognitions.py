@@ -201,10 +201,12 @@ class ZoekResultaat:
     """0 found, 1 nothing found."""
     melding: str
     totaal: int
-    """Companies meeting the criteria over all pages."""
+    """Companies meeting the criteria over all pages: exact up to 500, else 500 and :attr:`meer_dan_totaal`."""
     leerbedrijven: tuple[GevondenLeerbedrijf, ...] = ()
     vervolg_token: str | None = None
     """Pass it, with the same criteria, for the next page; None on the last page."""
+    meer_dan_totaal: bool = False
+    """More companies match than :attr:`totaal` says (SBB stops counting at 500)."""
 
 
 # -- mapping from zeep's objects (element names as in the contract) ----------------------------
@@ -291,6 +293,7 @@ def _stageplaats(value: Any) -> Stageplaats:
 def zoek_resultaat(value: Any) -> ZoekResultaat:
     return ZoekResultaat(
         signaalcode=int(value.Signaalcode), melding=str(value.Melding or ""), totaal=int(value.Totaal),
+        meer_dan_totaal=bool(getattr(value, "MeerDanTotaal", None)),
         leerbedrijven=tuple(
             GevondenLeerbedrijf(
                 str(item.LeerbedrijfId), str(item.Naam), _adres(item.Vestigingsadres),

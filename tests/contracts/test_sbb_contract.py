@@ -498,3 +498,16 @@ def test_a_missing_contracts_directory_is_a_clear_error(
         contracts.contracts_dir()
     with pytest.raises(contracts.ContractError):
         contracts.wsdl_path("../wsdl/sbb-erkenningen")
+
+
+@pytest.mark.parametrize("capped", [True, False])
+def test_a_capped_search_total_says_so_on_the_wire(capped: bool) -> None:
+    from ketenserver.recognitions import search
+    from ketenserver.recognitions.service import search_response
+
+    result = search.SearchResult(search.SearchCode.GEVONDEN, "Meer dan 500 erkende leerbedrijven gevonden.",
+                                 search.COUNT_CAP if capped else 7, (), "token", total_capped=capped)
+    element = get_object_as_xml(search_response(result), wire.OpvragenErkenningenResponse)
+    _assert_valid(element)
+    assert element.findtext(ns.qn(TNS, "MeerDanTotaal")) == ("true" if capped else None)
+    assert element.findtext(ns.qn(TNS, "Totaal")) == ("500" if capped else "7")

@@ -339,7 +339,7 @@ def _demo_rows(rows: _Rows, demo: DemoCompany, placement_ids: list[int]) -> None
     rows.companies.append(company)
     rows.recognitions.extend(
         {"leerbedrijf_id": demo.leerbedrijf_id, "crebo": r.crebo, "start_date": r.start, "end_date": r.end,
-         "withdrawn_on": r.withdrawn_on, "withdrawal_reason": r.reason}
+         "withdrawn_on": r.withdrawn_on, "withdrawal_reason": r.reason, "country_code": "NL"}
         for r in demo.recognitions
     )
     rows.contacts.extend({"leerbedrijf_id": demo.leerbedrijf_id, "name": n, "role": role, "phone": phone,
@@ -500,7 +500,8 @@ class _Generator:
         rows.companies.append(company)
         current = [r["crebo"] for r in recognitions if r["end_date"] is None and r["withdrawn_on"] is None]
         recognitions += self._earlier(recognitions)
-        rows.recognitions.extend({**r, "leerbedrijf_id": leerbedrijf_id} for r in recognitions)
+        country = company["country_code"]  # given, so that no row looks it up (the column's default)
+        rows.recognitions.extend({**r, "leerbedrijf_id": leerbedrijf_id, "country_code": country} for r in recognitions)
         self._contacts(rows, company)
         self._placements(rows, leerbedrijf_id, current)
         rows.words.extend(word_rows(leerbedrijf_id, name, company["place"]))

@@ -144,6 +144,7 @@ def search_response(result: search.SearchResult) -> Any:
         Signaalcode=int(result.signaalcode),
         Melding=result.melding,
         Totaal=result.total,
+        MeerDanTotaal=True if result.total_capped else None,
         VervolgToken=result.next_token,
         Leerbedrijf=[_gevonden(hit) for hit in result.hits],
     )

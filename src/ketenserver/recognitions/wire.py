@@ -293,6 +293,7 @@ class OpvragenErkenningenResponse(ComplexModel):
         ("Signaalcode", required(Signaalcode)),
         ("Melding", required(Melding)),
         ("Totaal", required(Aantal)),
+        ("MeerDanTotaal", optional(Boolean)),
         ("VervolgToken", optional(VervolgToken)),
         ("Leerbedrijf", repeated(GevondenLeerbedrijf, 100)),
     )
