@@ -48,18 +48,14 @@ import contextlib
 import datetime as dt
 import gc
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver.db import make_engine, make_session_factory
@@ -67,6 +63,7 @@ from ketenserver.pki import school_oin
 from ketenserver.recognitions import agreements, storage
 from ketenserver.recognitions.bpv_storage import MutationModel, SqlSchoolLedger, SubscriptionModel
 from ketenserver.sandbox import ProgressLine, prepare_database
+from ketenserver.testing import scratch_database
 
 SCHOOL = school_oin("25LX")
 SCHOOLS = (SCHOOL, school_oin("30AB"), *(school_oin(f"{n:03d}M") for n in range(198)))
@@ -107,26 +104,9 @@ class Figures:
     """Mutations per reply (fetches)."""
 
 
-@contextlib.contextmanager
-def _database(server_url: str | None, size: int) -> Iterator[str]:
+def _database(server_url: str | None, size: int) -> contextlib.AbstractContextManager[str]:
     """A new, empty database for one size: a SQLite file, or a database on the PostgreSQL server."""
-    if not server_url:
-        directory = Path(tempfile.mkdtemp(prefix="ketenserver-bench-"))
-        try:
-            yield f"sqlite:///{directory / 'mutations.sqlite3'}"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    name = f"ketenserver_bench_mutations_{size}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(server_url, f"bench_mutations_{size}")
 
 
 def _load(engine: Engine, size: int) -> float:

@@ -42,22 +42,18 @@ import contextlib
 import datetime as dt
 import gc
 import random
-import shutil
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver.db import make_engine, make_session_factory
 from ketenserver.recognitions import domain, search, seed, storage
 from ketenserver.sandbox import prepare_database
+from ketenserver.testing import scratch_database
 
 TOKEN_KEY = b"benchmark token key"
 KINDS = ("crebo", "qualification name", "leerbedrijf-id", "name word prefix", "name + place", "crebo + country")
@@ -82,26 +78,9 @@ class Figures:
     """Whether it reached the cap (more companies match)."""
 
 
-@contextlib.contextmanager
-def _database(server_url: str | None, size: int) -> Iterator[str]:
+def _database(server_url: str | None, size: int) -> contextlib.AbstractContextManager[str]:
     """A new, empty database for one size: a SQLite file, or a database on the PostgreSQL server."""
-    if not server_url:
-        directory = Path(tempfile.mkdtemp(prefix="ketenserver-bench-"))
-        try:
-            yield f"sqlite:///{directory / 'recognitions.sqlite3'}"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    name = f"ketenserver_bench_{size}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return scratch_database(server_url, f"bench_{size}")
 
 
 def _prefix(rng: random.Random, name: str) -> str:

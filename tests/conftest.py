@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ketenserver.app import KetenApp, create_app
 from ketenserver.db import make_engine
@@ -20,6 +18,7 @@ from ketenserver.pki import DevPki, init_dev_pki
 from ketenserver.sandbox import prepare_database
 from ketenserver.server import RunningServer, serve_in_thread
 from ketenserver.settings import Settings
+from ketenserver.testing import scratch_database
 
 TEST_DATABASE_ENV = "KETENSERVER_TEST_DATABASE_URL"
 
@@ -33,28 +32,13 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(TEST_DATABASE_ENV) else ["sqlite"]
 
 
-def _fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of its own for this test session: a SQLite file, or a new PostgreSQL database."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        return
-    server_url = os.environ[TEST_DATABASE_ENV]
-    name = f"ketenserver_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Every database test runs on SQLite, and also on PostgreSQL when the variable is set."""
-    yield from _fresh_database(request.param, tmp_path_factory)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every database test runs on SQLite, and also on PostgreSQL when the variable is set
+    (each test session on a database of its own, dropped at the end)."""
+    server_url = os.environ[TEST_DATABASE_ENV] if request.param == "postgresql" else None
+    with scratch_database(server_url, "test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

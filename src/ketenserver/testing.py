@@ -7,7 +7,11 @@ and the tree itself to tamper with after signing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,3 +119,35 @@ def fault_text(content: bytes) -> str:
     root = etree.fromstring(content)
     fault = root.find(f"{{{ns.SOAP_ENV}}}Body/{{{ns.SOAP_ENV}}}Fault")
     return "" if fault is None else " ".join(str(text) for text in fault.itertext())
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str | None, label: str) -> Iterator[str]:
+    """The URL of a new, empty database that is removed afterwards (tests and benchmarks).
+
+    Without *server_url* a SQLite file in a temporary directory; with a PostgreSQL server URL
+    (``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) a database of its own there,
+    named after *label*, dropped at the end even when connections are still open.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not server_url:
+        directory = Path(tempfile.mkdtemp(prefix=f"ketenserver-{label}-"))
+        try:
+            yield f"sqlite:///{directory / f'{label}.sqlite3'}"
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
+    name = f"ketenserver_{label}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
