@@ -216,3 +216,27 @@ def test_changing_the_address_needs_a_subscription(base_url, pki):
             pytest.raises(ClientFault) as caught:
         client.wijzigen_mutatieabonnement("https://vendor.example/mutaties")
     assert (caught.value.code, caught.value.field) == ("SBB-1016", "Mutatieabonnement")
+
+
+def test_an_answer_signed_by_another_party_does_not_acknowledge(school, deliverer, clock, engine, settings, pki,
+                                                                 recognitions):
+    """A receiver at the school's address that answers with someone else's certificate (here school 30AB's)
+    is not the school: the offer stays unacknowledged and is offered again."""
+    _until_idle(deliverer)
+    impostor_credentials = _credentials(pki, "school-30AB")
+    impostor_received: list[Mutatie] = []
+    impostor = serve_ontvanger(MutatieOntvanger(impostor_credentials, impostor_received.append,
+                                                sbb_oin=SERVER_OIN, clock=clock), impostor_credentials)
+    try:
+        school.client.wijzigen_mutatieabonnement(impostor.url)
+        _withdraw(settings, school, recognitions)
+        acknowledged, [sequence] = _pending(engine, school.oin)
+        [attempt] = deliverer.run_once()
+        assert not attempt.delivered and "not trusted" in attempt.reason
+        assert [m.volgnummer for m in impostor_received] == [sequence]  # it was sent, but not acknowledged
+        assert _pending(engine, school.oin) == (acknowledged, [sequence])
+        assert _journal(engine, school.oin)[-1].outcome == "failed"
+    finally:
+        impostor.stop()
+    school.client.wijzigen_mutatieabonnement(school.receiver.url)
+    assert [a.delivered for a in deliverer.run_once()] == [True]
