@@ -92,12 +92,16 @@ class KetenApp:
         return "\n".join(lines) + "\n"
 
     def start_background(self) -> None:
-        """Run the features' jobs every ``delivery_interval`` seconds (never when it is 0), and the
-        journal retention every minute (it purges at most every ten)."""
+        """Run each feature's job every so many seconds as its ``background_interval`` setting says
+        (never when it is 0), and the journal retention every minute (it purges at most every ten)."""
+        from ketenserver.features import FEATURES
+
         if self.runners:
             return
+        settings_of = {feature.key: feature.background_interval for feature in FEATURES}
         for key, job in self.jobs.items():
-            interval = RETENTION_INTERVAL if key == RETENTION_JOB else self.settings.delivery_interval
+            interval = (RETENTION_INTERVAL if key == RETENTION_JOB
+                        else float(getattr(self.settings, settings_of[key])))
             if interval > 0:
                 runner = BackgroundRunner(job.run_once, interval, name=f"{key}-background")
                 runner.start()
@@ -153,6 +157,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         max_request_bytes=settings.max_request_bytes,
         timestamp_max_age=settings.timestamp_max_age, timestamp_max_skew=settings.timestamp_max_skew,
         clock=clock, token_key=token_key(server_key), request_read_timeout=settings.request_read_timeout,
+        settings=settings,
     )
     endpoints: dict[str, Endpoint] = {}
     for feature in FEATURES:

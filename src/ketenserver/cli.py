@@ -11,6 +11,7 @@
     ketenserver faults                  the fault catalogue
     ketenserver sbb voordracht|intrekken|beeindigen   act as SBB (nominations, recognitions)
     ketenserver sbb bezorgen            push due mutations to schools' delivery addresses now
+    ketenserver duo klok|terugmelden|gemeenten   act as the municipalities; a school's sandbox clock
 """
 
 from __future__ import annotations
@@ -310,6 +311,12 @@ def cmd_sbb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_duo(args: argparse.Namespace) -> int:
+    from ketenserver.absence import commands
+
+    return commands.run(args, _settings(args), _engine)
+
+
 def _deliver(settings: Settings) -> int:
     """One delivery pass, as a serving process runs every ``delivery_interval`` seconds."""
     from ketenserver.app import create_app
@@ -423,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
         lapse.add_argument("--datum", help="first day without the recognition, YYYY-MM-DD (default today)")
     sbb_sub.add_parser("bezorgen", help="push each due mutation to its school's delivery address now (one pass)")
     sbb.set_defaults(func=cmd_sbb)
+
+    from ketenserver.absence import commands as duo_commands
+
+    duo_commands.add_parser(sub)
+    sub.choices["duo"].set_defaults(func=cmd_duo)
     return parser
 
 

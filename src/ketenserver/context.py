@@ -12,6 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ketenserver.settings import Settings
+
 ENVIRON_KEY = "ketenserver.call"
 
 
@@ -31,3 +33,5 @@ class CallContext:
 
     The same in every server process: :func:`ketenserver.app.token_key` derives it from the
     server's private key. Empty only where no server runs (a test builds its own)."""
+    settings: Settings | None = None
+    """The server's settings, for a feature's own limits; None where no server runs (defaults apply)."""

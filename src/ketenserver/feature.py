@@ -38,6 +38,8 @@ class Feature:
     profiles: tuple[str, ...] = ("2W-be-S", "2W-be")
     background: Callable[[BackgroundContext], BackgroundJob] | None = None
     """Work the server does on its own (see :mod:`ketenserver.background`), e.g. pushing mutations."""
+    background_interval: str = "delivery_interval"
+    """The setting that holds the seconds between two passes of :attr:`background` (0: never)."""
     published: tuple[str, ...] = ()
     """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the
     services a school implements and the server calls (``sbb-mutatieontvanger``)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from ketenserver.absence.feature import FEATURE as ABSENCE
 from ketenserver.feature import Feature
 from ketenserver.recognitions.feature import FEATURE as RECOGNITIONS
 
-FEATURES: tuple[Feature, ...] = (RECOGNITIONS,)
+FEATURES: tuple[Feature, ...] = (RECOGNITIONS, ABSENCE)

@@ -20,6 +20,7 @@ WSA_ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
 FAULT = "urn:ketenserver:fault:1"
 COMMON = "urn:ketenserver:common:1"
 SBB_ERKENNINGEN = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
+DUO_VERZUIMLOKET = "urn:ketenserver:duo:verzuimloket:1"
 
 WSA_HEADERS = ("To", "From", "ReplyTo", "FaultTo", "Action", "MessageID", "RelatesTo")
 

@@ -75,6 +75,22 @@ class Settings:
     delivery_timeout: float = 10.0
     """Seconds a school's receiver may take to answer one delivery."""
     log_level: str = "INFO"
+    attachment_max_bytes: int = 1024 * 1024
+    """DUO Verzuimloket: the largest attachment (decoded bytes) a report may carry (fault VZL-1010)."""
+    report_attachments_max_bytes: int = 5 * 512 * 1024
+    """DUO Verzuimloket: all attachments of one message together (decoded bytes, fault VZL-1011). Keep
+    it below ``max_request_bytes`` / 1.37 (base64 and the envelope around it)."""
+    municipality_intake_hours: float = 48.0
+    """DUO Verzuimloket: hours on a school's sandbox clock before the municipality takes a report up
+    (status In behandeling, or Ter kennisgeving aangenomen for kind OVERIG) and replies."""
+    municipality_close_days: float = 14.0
+    """DUO Verzuimloket: days on the sandbox clock from taking a report up to closing it (Afgesloten)."""
+    absence_cleanup_days: float = 180.0
+    """DUO Verzuimloket clean-up (schoning): days on the sandbox clock after which a closed report
+    (Afgesloten, Ter kennisgeving aangenomen, Ingetrokken) is removed from the counter."""
+    municipality_interval: float = 2.0
+    """Seconds between the serving process's passes of the municipalities' rules; 0 means only
+    ``ketenserver duo gemeenten`` runs them."""
 
     @property
     def effective_database_url(self) -> str:

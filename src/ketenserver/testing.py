@@ -151,3 +151,33 @@ def scratch_database(server_url: str | None, label: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+# --- Students for absence reports ---------------------------------------------------------------
+
+
+def _check_digit(first_eight: str, remainder: int) -> int | None:
+    """The ninth digit that makes the weighted sum ≡ *remainder* (mod 11), if there is one."""
+    total = sum((9 - i) * int(d) for i, d in enumerate(first_eight))
+    digit = (total - remainder) % 11
+    return digit if digit < 10 else None
+
+
+def valid_bsn(seed: int) -> str:
+    """A BSN passing the 11-test, the same for the same *seed* and different for different seeds
+    (0 <= seed < 10**7): the first eight digits are ``2`` + the seed, or ``3`` + the seed when no
+    check digit fits the first."""
+    for prefix in (20_000_000 + seed, 30_000_000 + seed):
+        digit = _check_digit(str(prefix), 0)
+        if digit is not None:
+            return f"{prefix}{digit}"
+    raise ValueError(f"no BSN for seed {seed}")  # pragma: no cover (one of the two always fits)
+
+
+def valid_onderwijsnummer(seed: int) -> str:
+    """An onderwijsnummer (``10`` + 7 digits, weighted sum ≡ 5 mod 11) for 0 <= *seed* < 10**5."""
+    for prefix in (10_000_000 + seed, 10_500_000 + seed):
+        digit = _check_digit(str(prefix), 5)
+        if digit is not None:
+            return f"{prefix}{digit}"
+    raise ValueError(f"no onderwijsnummer for seed {seed}")

@@ -48,6 +48,7 @@ from ketenserver.exchange.journal import Exchange, Journal, describe
 from ketenserver.exchange.validation import validate_payload
 from ketenserver.faults import Fault, fault_body, fault_for, internal_error
 from ketenserver.logs import new_request_id, request_scope
+from ketenserver.settings import Settings
 from ketenserver.soap import ERROR_KEY
 from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
 from ketenserver.xmlparse import parse_trusted, parse_untrusted
@@ -113,6 +114,7 @@ class Pipeline:
         writes: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
         token_key: bytes = b"",
         request_read_timeout: float | None = None,
+        settings: Settings | None = None,
     ) -> None:
         """``writes`` is held around every write transaction (see :func:`ketenserver.db.write_serialiser`).
 
@@ -120,6 +122,7 @@ class Pipeline:
         every socket read by it; here it bounds the read between chunks under any server).
         """
         self._sessions = sessions
+        self._settings = settings
         self._trust = trust
         self._signer = signer
         self._journal = journal
@@ -320,7 +323,8 @@ class Pipeline:
                     answer.payload = parse_trusted(stored.body)
                     return answer
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
-                               now=now, profile=endpoint.profile, token_key=self._token_key)
+                               now=now, profile=endpoint.profile, token_key=self._token_key,
+                               settings=self._settings)
             answer.payload = self._call_spyne(endpoint, environ, payload, call)
             validate_payload(endpoint.schema, answer.payload, outbound=True)
             if changes_state:

@@ -4,11 +4,8 @@ Each model restates one published type, with the same name, namespace, element o
 occurrences and facets, so that spyne serialises exactly what the XSD declares; the contract
 tests compare spyne's generated schema with the published files. Element names are the
 contract's Dutch ones; the mapping to snake_case domain values lives in
-:mod:`~ketenserver.recognitions.service`.
-
-Spyne defaults members to ``minOccurs="0" nillable="true"``: :func:`required` and
-:func:`optional` state the occurrences explicitly, and keep a named simple type named (a bare
-``customize`` would derive an anonymous type).
+:mod:`~ketenserver.recognitions.service`. The occurrence helpers and the ``common.xsd`` types
+(``Adres``, ``Crebo``, ...) come from :mod:`ketenserver.wiremodels`.
 """
 
 from __future__ import annotations
@@ -18,10 +15,33 @@ from typing import Any
 from ketenserver import namespaces as ns
 from ketenserver.spyne_compat import load_spyne
 
+# The names marked F401 are not used here but stay importable from this module, as before the move.
+from ketenserver.wiremodels import (
+    Adres,
+    AdresPostcode,  # noqa: F401
+    C,  # noqa: F401
+    Crebo,
+    Huisnummer,
+    HuisnummerToevoeging,
+    KvkNummer,
+    KvkVestigingsnummer,
+    Landcode,  # noqa: F401
+    LeerbedrijfId,
+    Melding,
+    Plaatsnaam,  # noqa: F401
+    Postcode,
+    Signaalcode,
+    Straatnaam,  # noqa: F401
+    _occurs,  # noqa: F401
+    optional,
+    repeated,
+    required,
+    simple,
+)
+
 load_spyne()
 
 from spyne import AnyUri, Boolean, ComplexModel, Date, Integer32, Unicode  # noqa: E402
-from spyne.model import ComplexModelBase, SimpleModel  # noqa: E402
 
 TNS = ns.SBB_ERKENNINGEN
 
@@ -29,67 +49,6 @@ TNS = ns.SBB_ERKENNINGEN
 def qualified(local: str) -> str:
     """``{urn:...:erkenningen:2.1}<local>``: how spyne's ``@rpc`` takes an element's namespace."""
     return ns.qn(TNS, local)
-
-
-def simple(base: Any, name: str, namespace: str, **facets: Any) -> Any:
-    """A named restriction of *base*, declared in *namespace* (an ``xs:simpleType name=...``)."""
-    return base.customize(type_name=name, __namespace__=namespace, **facets)
-
-
-def _occurs(model: Any, min_occurs: int, max_occurs: int | str) -> Any:
-    options: dict[str, Any] = {"min_occurs": min_occurs, "max_occurs": max_occurs, "nillable": False}
-    is_named_simple = (
-        issubclass(model, SimpleModel)
-        and not issubclass(model, ComplexModelBase)
-        and model.__extends__ is not None
-    )
-    if is_named_simple:
-        options.update(type_name=model.get_type_name(), __namespace__=model.get_namespace())
-    return model.customize(**options)
-
-
-def required(model: Any) -> Any:
-    return _occurs(model, 1, 1)
-
-
-def optional(model: Any) -> Any:
-    return _occurs(model, 0, 1)
-
-
-def repeated(model: Any, max_occurs: int | str = "unbounded") -> Any:
-    return _occurs(model, 0, max_occurs)
-
-
-# --- urn:ketenserver:common:1 (used here first; to move to a shared module with the second user)
-
-C = ns.COMMON
-Crebo = simple(Unicode, "Crebo", C, pattern="[0-9]{5}")
-LeerbedrijfId = simple(Unicode, "LeerbedrijfId", C, pattern="[0-9]{9}")
-KvkNummer = simple(Unicode, "KvkNummer", C, pattern="[0-9]{8}")
-KvkVestigingsnummer = simple(Unicode, "KvkVestigingsnummer", C, pattern="[0-9]{12}")
-Postcode = simple(
-    Unicode, "Postcode", C, pattern="[1-9][0-9]{3} ?([A-RT-Za-rt-z][A-Za-z]|[Ss][B-CE-RT-Zb-ce-rt-z])"
-)
-AdresPostcode = simple(Unicode, "AdresPostcode", C, min_len=1, max_len=10)
-Landcode = simple(Unicode, "Landcode", C, pattern="[A-Z]{2}")
-Huisnummer = simple(Integer32, "Huisnummer", C, ge=1, le=99999)
-HuisnummerToevoeging = simple(Unicode, "HuisnummerToevoeging", C, min_len=1, max_len=10)
-Straatnaam = simple(Unicode, "Straatnaam", C, min_len=1, max_len=100)
-Plaatsnaam = simple(Unicode, "Plaatsnaam", C, min_len=1, max_len=80)
-Signaalcode = simple(Integer32, "Signaalcode", C, ge=0)
-Melding = simple(Unicode, "Melding", C, max_len=255)
-
-
-class Adres(ComplexModel):
-    __namespace__ = C
-    _type_info = (
-        ("Straat", required(Straatnaam)),
-        ("Huisnummer", required(Huisnummer)),
-        ("HuisnummerToevoeging", optional(HuisnummerToevoeging)),
-        ("Postcode", required(AdresPostcode)),
-        ("Plaats", required(Plaatsnaam)),
-        ("Landcode", required(Landcode)),
-    )
 
 
 # --- urn:ketenserver:sbb:whitelabel:erkenningen:2.1

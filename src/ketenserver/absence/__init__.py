@@ -1,0 +1,1 @@
+"""DUO Verzuimloket: absence reports, the municipalities behind the counter."""

@@ -1,0 +1,88 @@
+"""``ketenserver duo ...``: a tester acts as the municipalities and moves a school's sandbox clock.
+
+    ketenserver duo klok --oin OIN|BRIN [--verzet 3d]     show (or move forward) a school's sandbox clock;
+                                                          moving it runs the municipalities' rules at once
+    ketenserver duo terugmelden --melding NR --status S [--toelichting T]
+                                                          the municipality replies now (any status)
+    ketenserver duo gemeenten                             run the municipalities' rules and clean-up once
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+
+from ketenserver.absence import domain, handling, storage
+from ketenserver.errors import KetenError
+from ketenserver.settings import Settings
+
+STATUSES = {"in-behandeling": domain.Status.IN_BEHANDELING, "afgesloten": domain.Status.AFGESLOTEN,
+            "ter-kennisgeving": domain.Status.TER_KENNISGEVING}
+
+
+def _oin(value: str) -> str:
+    from ketenserver.pki import school_oin, validate_oin
+
+    return school_oin(value) if len(value.strip()) == 4 else validate_oin(value.strip())
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    duo = sub.add_parser("duo", help="act as the municipalities behind DUO's Verzuimloket; sandbox clocks")
+    duo_sub = duo.add_subparsers(dest="duo_command", required=True)
+    clock = duo_sub.add_parser("klok", help="a school's sandbox clock; --verzet moves it forward")
+    clock.add_argument("--oin", required=True, type=_oin, help="the school's OIN or BRIN (e.g. 25LX)")
+    clock.add_argument("--verzet", type=handling.parse_duration, help="move forward by e.g. 3d, 12h, 1d12h")
+    reply = duo_sub.add_parser("terugmelden", help="the municipality replies to a report now")
+    reply.add_argument("--melding", required=True, help="Meldingnummer, e.g. 2026000001")
+    reply.add_argument("--status", required=True, choices=tuple(STATUSES))
+    reply.add_argument("--toelichting", help="the explanation (max 200 characters; default a standard text)")
+    duo_sub.add_parser("gemeenten", help="run the municipalities' rules and the clean-up once, for every school")
+
+
+def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Settings], Engine]) -> int:
+    from ketenserver.db import make_session_factory
+
+    engine = engine_for(settings)
+    sessions = make_session_factory(engine)
+    now = dt.datetime.now(dt.UTC)
+    municipalities = handling.Municipalities(sessions, rules=handling.Rules.from_settings(settings),
+                                             clock=lambda: dt.datetime.now(dt.UTC),
+                                             writes=contextlib.nullcontext)  # the only writer here
+    try:
+        if args.duo_command == "klok":
+            with sessions.begin() as session:
+                offset = (storage.move_clock(session, args.oin, args.verzet) if args.verzet
+                          else storage.clock_offset(session, args.oin))
+            print(f"{args.oin}: sandbox clock {(now + offset).isoformat(timespec='seconds')} "
+                  f"({_describe(offset)} ahead of real time)")
+            if args.verzet:
+                done = municipalities.run_once(only=args.oin)
+                print(f"municipalities: {done.replies} replies, {done.cleaned} reports cleaned up")
+            return 0
+        if args.duo_command == "terugmelden":
+            if args.toelichting is not None and not 1 <= len(args.toelichting) <= 200:
+                raise ValueError("--toelichting holds 1 to 200 characters")
+            with sessions.begin() as session:
+                try:
+                    given = handling.force_reply(session, args.melding, STATUSES[args.status], now=now,
+                                                 rules=handling.Rules.from_settings(settings),
+                                                 explanation=args.toelichting)
+                except KetenError as error:
+                    raise ValueError(error.message) from None
+            print(f"{given.meldingnummer}: {given.status.value} (reply {given.sequence}, {given.handler.name})")
+            return 0
+        done = municipalities.run_once()
+        print(f"municipalities: {done.replies} replies, {done.cleaned} reports cleaned up")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _describe(offset: dt.timedelta) -> str:
+    days, rest = divmod(int(offset.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d{hours}h{rest // 60}m"

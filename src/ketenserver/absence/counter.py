@@ -1,0 +1,169 @@
+"""DUO's counter: what each operation does, on the request's unit of work.
+
+Each function takes the :class:`~ketenserver.context.CallContext` (session, calling school,
+arrival time), checks the rules of :mod:`~ketenserver.absence.domain`, and stores through
+:mod:`~ketenserver.absence.storage`. The pipeline commits or rolls back; a refusal raised here
+leaves nothing behind. Every state change first takes the school's next change number (the
+school's row lock), so one school's changes are serialised and numbered in commit order.
+
+Dates are judged on the school's sandbox clock: real time plus the offset a tester moved it by
+(``ketenserver duo klok``), so that municipalities' replies can be brought about in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from ketenserver.absence import domain, municipalities, storage
+from ketenserver.absence.errors import (
+    BrinNotOfCaller,
+    CloneOverlaps,
+    CursorNotIssued,
+    DuplicateReport,
+    UnknownReport,
+    WrongStatus,
+)
+from ketenserver.context import CallContext
+from ketenserver.exchange.storage import find_organisation
+from ketenserver.recognitions.domain import dutch_date
+from ketenserver.settings import Settings
+
+DEFAULT_PAGE_SIZE = 100
+
+
+def _settings(call: CallContext) -> Settings:
+    return call.settings if call.settings is not None else Settings()
+
+
+def limits(settings: Settings) -> domain.Limits:
+    return domain.Limits(settings.attachment_max_bytes, settings.report_attachments_max_bytes)
+
+
+def sandbox_now(session: Session, oin: str, now: dt.datetime) -> dt.datetime:
+    """The school's sandbox clock at real time *now*."""
+    return now + storage.clock_offset(session, oin)
+
+
+def _municipality(postcode: str) -> domain.Municipality:
+    found = municipalities.municipality_for_postcode(postcode)  # the XSD admitted only Dutch postcodes
+    return domain.Municipality(found.code, found.name)
+
+
+def _register(call: CallContext, report: domain.NewReport, *, change: int, at: dt.datetime,
+              previous: str | None = None) -> domain.Registration:
+    settings = _settings(call)
+    infos = domain.check_attachments(report.attachments, limits(settings))
+    municipality = _municipality(report.student.address.postcode)
+    try:
+        row = storage.insert_report(
+            call.session, call.organisation_oin, report, change=change, at=at, municipality=municipality,
+            attachments=infos, previous=previous,
+            next_step_at=at + dt.timedelta(hours=settings.municipality_intake_hours),
+        )
+    except storage.DuplicateIdentity as duplicate:
+        raise DuplicateReport(duplicate.existing) from None
+    return domain.Registration(row.meldingnummer, domain.Status.GEREGISTREERD, at, municipality, infos, previous)
+
+
+def submit(call: CallContext, report: domain.NewReport) -> domain.Registration:
+    """IndienenVerzuimmelding."""
+    organisation = find_organisation(call.session, call.organisation_oin)
+    if organisation is None or organisation.brin != report.brin:
+        raise BrinNotOfCaller()
+    at = sandbox_now(call.session, call.organisation_oin, call.now)
+    domain.check_report(report, dutch_date(at), limits(_settings(call)))
+    change = storage.next_change(call.session, call.organisation_oin)
+    return _register(call, report, change=change, at=at)
+
+
+def _own_report(call: CallContext, meldingnummer: str) -> storage.ReportRow:
+    row = storage.find_report(call.session, call.organisation_oin, meldingnummer)
+    if row is None:
+        raise UnknownReport()
+    return row
+
+
+def clone(call: CallContext, request: domain.CloneRequest) -> domain.Registration:
+    """KlonenVerzuimmelding: a follow-up report with a new period, linked to the earlier one."""
+    change = storage.next_change(call.session, call.organisation_oin)  # before reading: no change in between
+    earlier = _own_report(call, request.meldingnummer)
+    if earlier.status == domain.Status.INGETROKKEN:
+        raise WrongStatus(earlier.status, "cloned")
+    if request.period.start <= earlier.period_end:
+        raise CloneOverlaps()
+    content = storage.content_of(earlier)
+    follow_up = domain.NewReport(**{
+        **{field: getattr(content, field) for field in content.__dataclass_fields__},
+        "period": request.period,
+        "presumed_reason": request.presumed_reason or content.presumed_reason,
+        "explanation": request.explanation or content.explanation,
+        "all_lessons_missed": (content.all_lessons_missed if request.all_lessons_missed is None
+                               else request.all_lessons_missed),
+        "attachments": request.attachments,
+    })
+    at = sandbox_now(call.session, call.organisation_oin, call.now)
+    domain.check_report(follow_up, dutch_date(at), limits(_settings(call)))
+    return _register(call, follow_up, change=change, at=at, previous=earlier.meldingnummer)
+
+
+def add_days(call: CallContext, meldingnummer: str, days: Sequence[domain.AbsenceDay]) -> domain.DaySpecification:
+    """AanleverenVerzuimdagspecificatie: add days, or replace the entries of dates sent before."""
+    change = storage.next_change(call.session, call.organisation_oin)
+    row = _own_report(call, meldingnummer)
+    if row.status == domain.Status.INGETROKKEN:
+        raise WrongStatus(row.status, "given a day specification")
+    domain.check_days(days, domain.Period(row.period_start, row.period_end))
+    row.change_number = change
+    count = storage.merge_days(call.session, row, days)
+    return domain.DaySpecification(row.meldingnummer, count, count > 0)
+
+
+def withdraw(call: CallContext, meldingnummer: str, reason: str) -> domain.StatusChange:
+    """IntrekkenVerzuimmelding."""
+    change = storage.next_change(call.session, call.organisation_oin)
+    row = _own_report(call, meldingnummer)
+    if row.status not in domain.WITHDRAWABLE:
+        raise WrongStatus(row.status, "withdrawn")
+    at = sandbox_now(call.session, call.organisation_oin, call.now)
+    row.change_number = change
+    row.status = domain.Status.INGETROKKEN
+    row.withdrawal_reason, row.withdrawn_at = reason, at
+    row.next_step_at, row.closed_at = None, at
+    return domain.StatusChange(row.meldingnummer, domain.Status.INGETROKKEN)
+
+
+def read(call: CallContext, meldingnummer: str) -> domain.Report:
+    """OpvragenVerzuimmelding."""
+    return storage.report(_own_report(call, meldingnummer))
+
+
+def _page_bounds(call: CallContext, cursor: int | None, page_size: int | None) -> tuple[int, int, int]:
+    last = storage.last_change(call.session, call.organisation_oin)
+    start = cursor or 0
+    if start > last:
+        raise CursorNotIssued(last)
+    return start, page_size or DEFAULT_PAGE_SIZE, last
+
+
+def synchronise(call: CallContext, cursor: int | None, page_size: int | None) -> domain.Page[domain.Report]:
+    """SynchroniserenVerzuimmeldingen: reports changed after *cursor*, in change order."""
+    start, size, last = _page_bounds(call, cursor, page_size)
+    rows = storage.reports_after(call.session, call.organisation_oin, start, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    # Nothing newer: hand out the last number read before the query, so the next call starts there.
+    next_cursor = rows[-1].change_number if rows else max(start, last)
+    return domain.Page(tuple(storage.report(row) for row in rows), next_cursor, more)
+
+
+def replies(call: CallContext, cursor: int | None, page_size: int | None) -> domain.Page[domain.Reply]:
+    """OphalenTerugmeldingen: municipality replies after *cursor*, in order."""
+    start, size, last = _page_bounds(call, cursor, page_size)
+    rows = storage.replies_after(call.session, call.organisation_oin, start, size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = rows[-1].sequence if rows else max(start, last)
+    return domain.Page(tuple(storage.reply(row) for row in rows), next_cursor, more)

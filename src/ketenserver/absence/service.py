@@ -1,0 +1,250 @@
+"""DUO's Verzuimloket service: wire in, domain, wire out.
+
+Every operation has the same shape: read the :class:`~ketenserver.context.CallContext`, map
+the request to :mod:`~ketenserver.absence.domain` values, call the operation of
+:mod:`~ketenserver.absence.counter` inside :func:`~ketenserver.soap.domain_errors`, map the
+result back. Operations are declared document/literal *bare*: the Body element of a request is
+the ``@rpc`` argument itself, named and namespaced as in ``xsd/duo-verzuimloket.xsd``; spyne
+dispatches on that element's QName. The counter is called through its module attribute, so a
+test can replace an operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ketenserver.absence import counter, domain, wire
+from ketenserver.soap import call_context, domain_errors
+from ketenserver.spyne_compat import load_spyne
+
+load_spyne()
+
+from spyne import ServiceBase, rpc  # noqa: E402
+
+# --- Wire to domain ------------------------------------------------------------------------------
+
+
+def _student(leerling: Any) -> domain.Student:
+    address = leerling.Woonadres
+    return domain.Student(
+        bsn=leerling.Bsn, onderwijsnummer=leerling.Onderwijsnummer, given_names=leerling.Voornamen,
+        prefix=leerling.Voorvoegsel, surname=leerling.Achternaam, birth_date=leerling.Geboortedatum,
+        address=domain.Address(street=address.Straat, house_number=address.Huisnummer,
+                               house_number_suffix=address.HuisnummerToevoeging, postcode=address.Postcode,
+                               place=address.Plaats),
+    )
+
+
+def _period(periode: Any) -> domain.Period:
+    return domain.Period(start=periode.Begindatum, end=periode.Einddatum)
+
+
+def _content(inhoud: Any) -> bytes:
+    """xs:base64Binary as spyne decodes it: bytes, or a sequence of bytes chunks (None when empty)."""
+    if inhoud is None:
+        return b""
+    if isinstance(inhoud, bytes | bytearray):
+        return bytes(inhoud)
+    return b"".join(inhoud)
+
+
+def _attachments(bijlagen: Any) -> tuple[domain.Attachment, ...]:
+    if bijlagen is None:
+        return ()
+    return tuple(domain.Attachment(file_name=b.Bestandsnaam, content=_content(b.Inhoud))
+                 for b in bijlagen.Bijlage or ())
+
+
+def new_report(request: Any) -> domain.NewReport:
+    """The domain value of an ``IndienenVerzuimmelding``."""
+    melder = request.Melder
+    return domain.NewReport(
+        student=_student(request.Leerling), brin=request.School.Brin,
+        establishment=request.School.Vestigingsnummer, school_year=request.Schooljaar, level=request.Niveau,
+        learning_path=request.Leerweg, full_time=request.Voltijd, kind=request.Verzuimsoort,
+        period=_period(request.Periode), presumed_reason=request.VermoedelijkeReden,
+        explanation=request.Toelichting, action_taken=request.OndernomenActie,
+        action_explanation=request.ToelichtingActie,
+        reporter=domain.Reporter(email=melder.Email, role=melder.Rol, contact=melder.Contactpersoon,
+                                 phone=melder.Telefoon),
+        all_lessons_missed=request.AlleLessenVerzuimd, attachments=_attachments(request.Bijlagen),
+    )
+
+
+def clone_request(request: Any) -> domain.CloneRequest:
+    """The domain value of a ``KlonenVerzuimmelding``."""
+    return domain.CloneRequest(
+        meldingnummer=request.Meldingnummer, period=_period(request.Periode),
+        presumed_reason=request.VermoedelijkeReden, explanation=request.Toelichting,
+        all_lessons_missed=request.AlleLessenVerzuimd, attachments=_attachments(request.Bijlagen),
+    )
+
+
+def absence_days(verzuimdagen: Iterable[Any]) -> tuple[domain.AbsenceDay, ...]:
+    """The domain values of ``Verzuimdag`` elements (HeleDag absent: not a whole day)."""
+    return tuple(domain.AbsenceDay(day=d.Datum, whole_day=bool(d.HeleDag), lesson_hours=tuple(d.Lesuur or ()))
+                 for d in verzuimdagen)
+
+
+# --- Domain to wire ------------------------------------------------------------------------------
+
+
+def _gemeente(municipality: domain.Municipality) -> Any:
+    return wire.Gemeente(Code=municipality.code, Naam=municipality.name)
+
+
+def _bijlagen_gegevens(attachments: Iterable[domain.AttachmentInfo]) -> Any:
+    return wire.BijlagenGegevens(BijlageGegevens=[
+        wire.BijlageGegevens(Bestandsnaam=a.file_name, Inhoudstype=a.media_type, Grootte=a.size, Sha256=a.sha256)
+        for a in attachments
+    ])
+
+
+def _verzuimdag(day: domain.AbsenceDay) -> Any:
+    if day.whole_day:
+        return wire.Verzuimdag(Datum=day.day, HeleDag=True, Lesuur=[])
+    return wire.Verzuimdag(Datum=day.day, HeleDag=None, Lesuur=list(day.lesson_hours))
+
+
+def _terugmelding(reply: domain.Reply) -> Any:
+    handler = reply.handler
+    return wire.Terugmelding(
+        Volgnummer=reply.sequence, Meldingnummer=reply.meldingnummer, Status=reply.status.value,
+        Behandelaar=wire.Behandelaar(Naam=handler.name, Telefoon=handler.phone, Email=handler.email),
+        Toelichting=reply.explanation, Tijdstip=reply.at,
+    )
+
+
+def _leerling(student: domain.Student) -> Any:
+    address = student.address
+    return wire.Leerling(
+        Bsn=student.bsn, Onderwijsnummer=student.onderwijsnummer, Voornamen=student.given_names,
+        Voorvoegsel=student.prefix, Achternaam=student.surname, Geboortedatum=student.birth_date,
+        Woonadres=wire.Woonadres(Straat=address.street, Huisnummer=address.house_number,
+                                 HuisnummerToevoeging=address.house_number_suffix, Postcode=address.postcode,
+                                 Plaats=address.place),
+    )
+
+
+def verzuimmelding(report: domain.Report) -> Any:
+    """A :class:`wire.Verzuimmelding` of a report as the counter holds it."""
+    content, reporter, withdrawal = report.content, report.content.reporter, report.withdrawal
+    return wire.Verzuimmelding(
+        Meldingnummer=report.meldingnummer, Wijzigingsvolgnummer=report.change_number,
+        Status=report.status.value, Geregistreerd=report.registered_at, VorigMeldingnummer=report.previous,
+        Gemeente=_gemeente(report.municipality), Leerling=_leerling(content.student),
+        School=wire.School(Brin=content.brin, Vestigingsnummer=content.establishment),
+        Schooljaar=content.school_year, Niveau=content.level, Leerweg=content.learning_path,
+        Voltijd=content.full_time, Verzuimsoort=content.kind,
+        Periode=wire.Periode(Begindatum=content.period.start, Einddatum=content.period.end),
+        VermoedelijkeReden=content.presumed_reason, Toelichting=content.explanation,
+        OndernomenActie=content.action_taken, ToelichtingActie=content.action_explanation,
+        Melder=wire.Melder(Email=reporter.email, Rol=reporter.role, Contactpersoon=reporter.contact,
+                           Telefoon=reporter.phone),
+        AlleLessenVerzuimd=content.all_lessons_missed,
+        Bijlagen=_bijlagen_gegevens(report.attachments),
+        Verzuimdagspecificatie=wire.Verzuimdagspecificatie(
+            ZichtbaarVoorGemeente=report.visible_to_municipality,
+            Verzuimdagen=wire.Verzuimdagen(Verzuimdag=[_verzuimdag(d) for d in report.days]),
+        ),
+        Intrekking=None if withdrawal is None else wire.Intrekking(Reden=withdrawal.reason, Tijdstip=withdrawal.at),
+        Terugmeldingen=wire.Terugmeldingen(Terugmelding=[_terugmelding(r) for r in report.replies]),
+    )
+
+
+def registration_response(registration: domain.Registration) -> Any:
+    """A :class:`wire.IndienenVerzuimmeldingResponse` of a registered report."""
+    return wire.IndienenVerzuimmeldingResponse(
+        Meldingnummer=registration.meldingnummer, Status=registration.status.value,
+        Geregistreerd=registration.registered_at, Gemeente=_gemeente(registration.municipality),
+        Bijlagen=_bijlagen_gegevens(registration.attachments),
+    )
+
+
+def clone_response(registration: domain.Registration) -> Any:
+    """A :class:`wire.KlonenVerzuimmeldingResponse` of a registered follow-up report."""
+    return wire.KlonenVerzuimmeldingResponse(
+        Meldingnummer=registration.meldingnummer, VorigMeldingnummer=registration.previous,
+        Status=registration.status.value, Geregistreerd=registration.registered_at,
+        Gemeente=_gemeente(registration.municipality), Bijlagen=_bijlagen_gegevens(registration.attachments),
+    )
+
+
+# --- The service ---------------------------------------------------------------------------------
+
+
+def _operation(name: str) -> Any:
+    """``@rpc`` of a document/literal bare operation: request and response models named as the contract's."""
+    return rpc(getattr(wire, name), _returns=getattr(wire, f"{name}Response"), _body_style="bare",
+               _in_message_name=wire.qualified(name), _out_message_name=wire.qualified(f"{name}Response"))
+
+
+class VerzuimloketService(ServiceBase):
+    """DUO Verzuimloket, machine link (``wsdl/duo-verzuimloket.wsdl``)."""
+
+    @_operation("IndienenVerzuimmelding")
+    def IndienenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Submit an absence report (counter.submit)."""
+        call = call_context(ctx)
+        report = new_report(request)
+        with domain_errors(ctx):
+            registration = counter.submit(call, report)
+        return registration_response(registration)
+
+    @_operation("AanleverenVerzuimdagspecificatie")
+    def AanleverenVerzuimdagspecificatie(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Add or replace missed days of a report (counter.add_days)."""
+        call = call_context(ctx)
+        days = absence_days(request.Verzuimdag or ())
+        with domain_errors(ctx):
+            specification = counter.add_days(call, request.Meldingnummer, days)
+        return wire.AanleverenVerzuimdagspecificatieResponse(
+            Meldingnummer=specification.meldingnummer, AantalDagen=specification.day_count,
+            ZichtbaarVoorGemeente=specification.visible_to_municipality,
+        )
+
+    @_operation("KlonenVerzuimmelding")
+    def KlonenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+        """A follow-up report for continued absence (counter.clone)."""
+        call = call_context(ctx)
+        clone = clone_request(request)
+        with domain_errors(ctx):
+            registration = counter.clone(call, clone)
+        return clone_response(registration)
+
+    @_operation("IntrekkenVerzuimmelding")
+    def IntrekkenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+        """Withdraw a report with a reason (counter.withdraw)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            change = counter.withdraw(call, request.Meldingnummer, request.Reden)
+        return wire.IntrekkenVerzuimmeldingResponse(Meldingnummer=change.meldingnummer, Status=change.status.value)
+
+    @_operation("OpvragenVerzuimmelding")
+    def OpvragenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+        """One report with everything the counter holds of it (counter.read)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            report = counter.read(call, request.Meldingnummer)
+        return wire.OpvragenVerzuimmeldingResponse(Verzuimmelding=verzuimmelding(report))
+
+    @_operation("SynchroniserenVerzuimmeldingen")
+    def SynchroniserenVerzuimmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The school's reports changed after a cursor, one page (counter.synchronise)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
+        return wire.SynchroniserenVerzuimmeldingenResponse(
+            Verzuimmelding=[verzuimmelding(r) for r in page.items], Cursor=page.cursor, Meer=page.more,
+        )
+
+    @_operation("OphalenTerugmeldingen")
+    def OphalenTerugmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
+        """The municipalities' replies after a cursor, one page (counter.replies)."""
+        call = call_context(ctx)
+        with domain_errors(ctx):
+            page = counter.replies(call, request.Cursor, request.PaginaGrootte)
+        return wire.OphalenTerugmeldingenResponse(
+            Terugmelding=[_terugmelding(r) for r in page.items], Cursor=page.cursor, Meer=page.more,
+        )

@@ -1,0 +1,414 @@
+"""The absence counter's tables and queries.
+
+Every query is narrowed to one organisation's OIN: a school never reads or changes another
+school's reports. Each change of a school's data takes the school's next change number from its
+row in ``verzuim_scholen`` with one ``UPDATE ... RETURNING``; that row lock is held until the
+transaction ends, so a school's changes commit in the order of their numbers and a reader that
+pages by number never skips one that commits later. The same row keeps the school's sandbox
+clock (an offset from real time).
+
+One report per school, student, kind and period: the unique constraint
+``uq_verzuim_meldingen_identity`` decides, not a look-up before the insert
+(:func:`insert_report` turns its violation into :class:`DuplicateIdentity`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+
+from ketenserver.absence import domain
+from ketenserver.db import Base
+
+SERIAL_DIGITS = 6
+
+
+class DuplicateIdentity(Exception):
+    """The same report (school, student, kind, period) is stored already."""
+
+    def __init__(self, existing: str) -> None:
+        super().__init__(existing)
+        self.existing = existing
+
+
+class School(Base):
+    """A school's state at the counter: its last change number and its sandbox clock."""
+
+    __tablename__ = "verzuim_scholen"
+
+    organisation_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_change: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    clock_offset_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class ReportRow(Base):
+    __tablename__ = "verzuim_meldingen"
+    __table_args__ = (
+        UniqueConstraint("organisation_oin", "student_key", "kind", "period_start", "period_end",
+                         name="uq_verzuim_meldingen_identity"),
+        UniqueConstraint("organisation_oin", "change_number", name="uq_verzuim_meldingen_change"),
+        Index("ix_verzuim_meldingen_next_step", "organisation_oin", "next_step_at"),
+        Index("ix_verzuim_meldingen_closed", "organisation_oin", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    registered_year: Mapped[int] = mapped_column(Integer)
+    organisation_oin: Mapped[str] = mapped_column(String(20))
+    student_key: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    change_number: Mapped[int] = mapped_column(BigInteger)
+    previous: Mapped[str | None] = mapped_column(String(14))
+    municipality_code: Mapped[str] = mapped_column(String(4))
+    municipality_name: Mapped[str] = mapped_column(String(80))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """What the school reported (student, school, reporter, texts), as :func:`_content` writes it."""
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_step_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the municipality acts next (sandbox clock of the school); None once closed."""
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the report reached a closed status (sandbox clock); clean-up counts from here."""
+
+    attachments: Mapped[list[AttachmentRow]] = relationship(
+        order_by="AttachmentRow.position", cascade="all, delete-orphan", passive_deletes=True)
+    days: Mapped[list[DayRow]] = relationship(
+        order_by="DayRow.day", cascade="all, delete-orphan", passive_deletes=True)
+    replies: Mapped[list[ReplyRow]] = relationship(
+        order_by="ReplyRow.sequence", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def meldingnummer(self) -> str:
+        return format_meldingnummer(self.registered_year, self.id)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "verzuim_bijlagen"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("verzuim_meldingen.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class DayRow(Base):
+    __tablename__ = "verzuim_dagen"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("verzuim_meldingen.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    whole_day: Mapped[bool] = mapped_column(Boolean)
+    lesson_hours: Mapped[str] = mapped_column(String(30))
+    """Comma-separated hours, empty for a whole day."""
+
+
+class ReplyRow(Base):
+    __tablename__ = "verzuim_terugmeldingen"
+    __table_args__ = (
+        UniqueConstraint("organisation_oin", "sequence", name="uq_verzuim_terugmeldingen_sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("verzuim_meldingen.id", ondelete="CASCADE"), index=True)
+    organisation_oin: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    meldingnummer: Mapped[str] = mapped_column(String(14))
+    status: Mapped[str] = mapped_column(String(30))
+    handler_name: Mapped[str] = mapped_column(String(200))
+    handler_phone: Mapped[str] = mapped_column(String(20))
+    handler_email: Mapped[str] = mapped_column(String(254))
+    explanation: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- Report numbers ------------------------------------------------------------------------------
+
+
+def format_meldingnummer(year: int, serial: int) -> str:
+    return f"{year:04d}{serial:0{SERIAL_DIGITS}d}"
+
+
+def parse_meldingnummer(number: str) -> tuple[int, int] | None:
+    if not (10 <= len(number) <= 14 and number.isdigit()):
+        return None
+    serial = number[4:]
+    if len(serial) > SERIAL_DIGITS and serial.startswith("0"):
+        return None  # one number per report: no zero-padding beyond six digits
+    return int(number[:4]), int(serial)
+
+
+# --- The school's row: change numbers and sandbox clock --------------------------------------------
+
+
+def _ensure_school(session: Session, oin: str) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(School).values(organisation_oin=oin).on_conflict_do_nothing())
+
+
+def next_change(session: Session, oin: str) -> int:
+    """Take the school's next change number; holds the school's row until the transaction ends."""
+    _ensure_school(session, oin)
+    number: int = session.execute(
+        update(School).where(School.organisation_oin == oin)
+        .values(last_change=School.last_change + 1).returning(School.last_change)
+    ).scalar_one()
+    return number
+
+
+def lock_school(session: Session, oin: str) -> None:
+    """Hold the school's row (as :func:`next_change` does) without taking a number."""
+    _ensure_school(session, oin)
+    session.execute(update(School).where(School.organisation_oin == oin)
+                    .values(last_change=School.last_change))
+
+
+def last_change(session: Session, oin: str) -> int:
+    value = session.scalar(select(School.last_change).where(School.organisation_oin == oin))
+    return int(value or 0)
+
+
+def clock_offset(session: Session, oin: str) -> dt.timedelta:
+    value = session.scalar(select(School.clock_offset_seconds).where(School.organisation_oin == oin))
+    return dt.timedelta(seconds=int(value or 0))
+
+
+def clock_offsets(session: Session) -> dict[str, dt.timedelta]:
+    return {oin: dt.timedelta(seconds=seconds)
+            for oin, seconds in session.execute(select(School.organisation_oin, School.clock_offset_seconds))}
+
+
+def move_clock(session: Session, oin: str, by: dt.timedelta) -> dt.timedelta:
+    """Move a school's sandbox clock forward; returns the new offset."""
+    _ensure_school(session, oin)
+    seconds: int = session.execute(
+        update(School).where(School.organisation_oin == oin)
+        .values(clock_offset_seconds=School.clock_offset_seconds + int(by.total_seconds()))
+        .returning(School.clock_offset_seconds)
+    ).scalar_one()
+    return dt.timedelta(seconds=seconds)
+
+
+# --- Reports -------------------------------------------------------------------------------------
+
+
+def _content(report: domain.NewReport) -> dict[str, Any]:
+    content = dataclasses.asdict(dataclasses.replace(report, attachments=()))
+    content["student"]["birth_date"] = report.student.birth_date.isoformat()
+    content["period"] = {"start": report.period.start.isoformat(), "end": report.period.end.isoformat()}
+    del content["attachments"]
+    return content
+
+
+def _new_report(content: dict[str, Any]) -> domain.NewReport:
+    student = dict(content["student"])
+    student["birth_date"] = dt.date.fromisoformat(student["birth_date"])
+    student["address"] = domain.Address(**student["address"])
+    fields = dict(content)
+    fields["student"] = domain.Student(**student)
+    fields["reporter"] = domain.Reporter(**content["reporter"])
+    fields["period"] = domain.Period(dt.date.fromisoformat(content["period"]["start"]),
+                                     dt.date.fromisoformat(content["period"]["end"]))
+    return domain.NewReport(**fields)
+
+
+def insert_report(
+    session: Session, oin: str, report: domain.NewReport, *, change: int, at: dt.datetime,
+    municipality: domain.Municipality, attachments: Sequence[domain.AttachmentInfo], next_step_at: dt.datetime,
+    previous: str | None = None,
+) -> ReportRow:
+    """Store a new report with its attachments; :class:`DuplicateIdentity` when it exists already.
+
+    On a duplicate the session is rolled back (the caller's unit of work ends; nothing of it was
+    meant to stay), and the existing report's number is read in a new transaction.
+    """
+    row = ReportRow(
+        registered_year=at.year, organisation_oin=oin, student_key=report.student.key, kind=report.kind,
+        period_start=report.period.start, period_end=report.period.end, status=domain.Status.GEREGISTREERD,
+        registered_at=at, change_number=change, previous=previous, municipality_code=municipality.code,
+        municipality_name=municipality.name, content=_content(report), next_step_at=next_step_at,
+    )
+    row.attachments = [
+        AttachmentRow(position=position, file_name=info.file_name, media_type=info.media_type, size=info.size,
+                      sha256=info.sha256, content=attachment.content)
+        for position, (info, attachment) in enumerate(zip(attachments, report.attachments, strict=True), start=1)
+    ]
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalars(select(ReportRow).where(
+            ReportRow.organisation_oin == oin, ReportRow.student_key == report.student.key,
+            ReportRow.kind == report.kind, ReportRow.period_start == report.period.start,
+            ReportRow.period_end == report.period.end)).first()
+        if existing is None:  # not the identity constraint: a real error
+            raise
+        raise DuplicateIdentity(existing.meldingnummer) from None
+    return row
+
+
+def find_report(session: Session, oin: str, meldingnummer: str) -> ReportRow | None:
+    parsed = parse_meldingnummer(meldingnummer)
+    if parsed is None:
+        return None
+    year, serial = parsed
+    return session.scalars(
+        select(ReportRow).where(ReportRow.id == serial, ReportRow.registered_year == year,
+                                ReportRow.organisation_oin == oin)
+        .options(selectinload(ReportRow.attachments), selectinload(ReportRow.days),
+                 selectinload(ReportRow.replies))
+    ).first()
+
+
+def find_report_anywhere(session: Session, meldingnummer: str) -> ReportRow | None:
+    """For the municipalities and tester commands, which act across schools."""
+    parsed = parse_meldingnummer(meldingnummer)
+    if parsed is None:
+        return None
+    row = session.get(ReportRow, parsed[1])
+    return row if row is not None and row.registered_year == parsed[0] else None
+
+
+def merge_days(session: Session, row: ReportRow, days: Iterable[domain.AbsenceDay]) -> int:
+    """Add days or replace earlier entries for the same dates; returns the number of days held."""
+    by_day = {day.day: day for day in days}
+    session.execute(delete(DayRow).where(DayRow.report_id == row.id, DayRow.day.in_(list(by_day))))
+    session.add_all(DayRow(report_id=row.id, day=day.day, whole_day=day.whole_day,
+                           lesson_hours=",".join(str(hour) for hour in day.lesson_hours))
+                    for day in by_day.values())
+    session.flush()
+    session.expire(row, ["days"])
+    count: int = session.scalar(select(func.count()).select_from(DayRow).where(DayRow.report_id == row.id)) or 0
+    return count
+
+
+def add_reply(session: Session, row: ReportRow, *, sequence: int, status: domain.Status, handler: domain.Handler,
+              explanation: str, at: dt.datetime) -> None:
+    session.add(ReplyRow(report_id=row.id, organisation_oin=row.organisation_oin, sequence=sequence,
+                         meldingnummer=row.meldingnummer, status=status, handler_name=handler.name,
+                         handler_phone=handler.phone, handler_email=handler.email, explanation=explanation,
+                         at=at))
+
+
+def reports_after(session: Session, oin: str, cursor: int, limit: int) -> list[ReportRow]:
+    return list(session.scalars(
+        select(ReportRow).where(ReportRow.organisation_oin == oin, ReportRow.change_number > cursor)
+        .order_by(ReportRow.change_number).limit(limit)
+        .options(selectinload(ReportRow.attachments), selectinload(ReportRow.days),
+                 selectinload(ReportRow.replies))
+    ))
+
+
+def replies_after(session: Session, oin: str, cursor: int, limit: int) -> list[ReplyRow]:
+    return list(session.scalars(
+        select(ReplyRow).where(ReplyRow.organisation_oin == oin, ReplyRow.sequence > cursor)
+        .order_by(ReplyRow.sequence).limit(limit)
+    ))
+
+
+def due_reports(session: Session, oin: str, now: dt.datetime, limit: int) -> list[ReportRow]:
+    return list(session.scalars(
+        select(ReportRow).where(ReportRow.organisation_oin == oin, ReportRow.next_step_at <= now)
+        .order_by(ReportRow.next_step_at, ReportRow.id).limit(limit)
+    ))
+
+
+def schools(session: Session) -> list[str]:
+    """Every school that ever used the counter (a row per school: few)."""
+    return list(session.scalars(select(School.organisation_oin).order_by(School.organisation_oin)))
+
+
+def clean_up(session: Session, oin: str, closed_before: dt.datetime) -> int:
+    """Schoning: remove the school's reports closed before *closed_before*, with all they hold."""
+    ids = list(session.scalars(select(ReportRow.id).where(
+        ReportRow.organisation_oin == oin, ReportRow.closed_at < closed_before)))
+    if not ids:
+        return 0
+    for table in (AttachmentRow, DayRow, ReplyRow):  # explicit: SQLite may run without foreign keys
+        session.execute(delete(table).where(table.report_id.in_(ids)))
+    session.execute(delete(ReportRow).where(ReportRow.id.in_(ids)))
+    return len(ids)
+
+
+# --- Rows to domain values --------------------------------------------------------------------------
+
+
+def _day(row: DayRow) -> domain.AbsenceDay:
+    hours = tuple(int(hour) for hour in row.lesson_hours.split(",") if hour)
+    return domain.AbsenceDay(row.day, row.whole_day, hours)
+
+
+def reply(row: ReplyRow) -> domain.Reply:
+    return domain.Reply(
+        sequence=row.sequence, meldingnummer=row.meldingnummer, status=domain.Status(row.status),
+        handler=domain.Handler(row.handler_name, row.handler_phone, row.handler_email),
+        explanation=row.explanation, at=_aware(row.at),
+    )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored moment is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def attachment_info(row: AttachmentRow) -> domain.AttachmentInfo:
+    return domain.AttachmentInfo(row.file_name, row.media_type, row.size, row.sha256)
+
+
+def report(row: ReportRow) -> domain.Report:
+    withdrawal = None
+    if row.withdrawal_reason is not None and row.withdrawn_at is not None:
+        withdrawal = domain.Withdrawal(row.withdrawal_reason, _aware(row.withdrawn_at))
+    return domain.Report(
+        meldingnummer=row.meldingnummer, change_number=row.change_number, status=domain.Status(row.status),
+        registered_at=_aware(row.registered_at), previous=row.previous,
+        municipality=domain.Municipality(row.municipality_code, row.municipality_name),
+        content=_new_report(row.content), attachments=tuple(attachment_info(a) for a in row.attachments),
+        days=tuple(_day(d) for d in row.days), withdrawal=withdrawal,
+        replies=tuple(reply(r) for r in row.replies),
+    )
+
+
+def content_of(row: ReportRow) -> domain.NewReport:
+    return _new_report(row.content)
+
+
+def attachments_of(row: ReportRow) -> tuple[domain.AttachmentInfo, ...]:
+    return tuple(attachment_info(a) for a in row.attachments)
+
+
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else _aware(moment)
