@@ -19,6 +19,10 @@ response all happen inside, and results arrive as plain frozen dataclasses::
 A school that wants its recognition mutations pushed runs :class:`MutatieOntvanger` (a WSGI
 application; :func:`serve_ontvanger` serves it over mutual TLS) and subscribes with its address.
 
+DUO's absence counter has :class:`VerzuimloketClient`: submit a :class:`NieuweVerzuimmelding`,
+send its day specification, clone, withdraw, read back; :class:`VerzuimSynchroniser` keeps a
+local SQLite mirror of the school's reports and the municipalities' replies up to date.
+
 What is checked, and why, is described in :mod:`ketenclient.security` (messages) and
 :mod:`ketenclient.base` (TLS and contract loading); the exceptions in :mod:`ketenclient.errors`.
 """
@@ -51,27 +55,63 @@ from .recognitions import (
     ZoekResultaat,
 )
 from .security import WusAddressing, WusSignature
+from .verzuim import (
+    Behandelaar,
+    Bijlage,
+    BijlageGegevens,
+    Dagspecificatie,
+    Gemeente,
+    Intrekking,
+    Leerling,
+    Melder,
+    Meldingstatus,
+    NieuweVerzuimmelding,
+    Pagina,
+    Periode,
+    Registratie,
+    Statuswijziging,
+    Terugmelding,
+    Verzuimdag,
+    VerzuimloketClient,
+    Verzuimmelding,
+    Verzuimsoort,
+    Woonadres,
+)
+from .verzuim_sync import Synchronisatie, VerzuimSynchroniser
 
 __all__ = [
     "Adres",
+    "Behandelaar",
+    "Bijlage",
+    "BijlageGegevens",
     "BpvOvereenkomst",
     "BpvOvereenkomsten",
     "ClientFault",
     "Contactpersoon",
     "Credentials",
+    "Dagspecificatie",
     "Detailgegevens",
     "Erkenning",
     "Erkenningsvoordracht",
+    "Gemeente",
     "GevondenLeerbedrijf",
+    "Intrekking",
     "KetenClientError",
     "Leerbedrijf",
+    "Leerling",
+    "Melder",
+    "Meldingstatus",
     "Mutatie",
     "MutatieOntvanger",
     "MutatiePagina",
     "Mutatieabonnement",
     "NatrekResultaat",
     "NatrekSignaalcode",
+    "NieuweVerzuimmelding",
     "OntvangerServer",
+    "Pagina",
+    "Periode",
+    "Registratie",
     "ResponseNotTrusted",
     "SbbErkenningenClient",
     "ServerFault",
@@ -79,7 +119,16 @@ __all__ = [
     "Signaalcode",
     "SoapFault",
     "Stageplaats",
+    "Statuswijziging",
+    "Synchronisatie",
+    "Terugmelding",
     "VaststellenResultaat",
+    "VerzuimSynchroniser",
+    "Verzuimdag",
+    "VerzuimloketClient",
+    "Verzuimmelding",
+    "Verzuimsoort",
+    "Woonadres",
     "WusAddressing",
     "WusSignature",
     "ZoekResultaat",

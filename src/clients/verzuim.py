@@ -193,7 +193,7 @@ class Terugmelding:
     """A municipality's reply to a report: the status it gives the report, and why."""
 
     volgnummer: int
-    """The school's change number of this reply; a valid cursor for :meth:`VerzuimloketClient.ophalen_terugmeldingen`."""
+    """The school's change number of this reply; a valid cursor for ``ophalen_terugmeldingen``."""
     meldingnummer: str
     status: str
     """``In behandeling``, ``Afgesloten`` or ``Ter kennisgeving aangenomen`` (see :class:`Meldingstatus`)."""

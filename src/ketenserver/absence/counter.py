@@ -12,6 +12,7 @@ Dates are judged on the school's sandbox clock: real time plus the offset a test
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -28,7 +29,7 @@ from ketenserver.absence.errors import (
 )
 from ketenserver.context import CallContext
 from ketenserver.exchange.storage import find_organisation
-from ketenserver.recognitions.domain import dutch_date
+from ketenserver.recognitions.domain import dutch_date, normalise_postcode
 from ketenserver.settings import Settings
 
 DEFAULT_PAGE_SIZE = 100
@@ -43,8 +44,8 @@ def limits(settings: Settings) -> domain.Limits:
 
 
 def sandbox_now(session: Session, oin: str, now: dt.datetime) -> dt.datetime:
-    """The school's sandbox clock at real time *now*."""
-    return now + storage.clock_offset(session, oin)
+    """The school's sandbox clock at real time *now*, in whole seconds (as the counter answers)."""
+    return now.replace(microsecond=0) + storage.clock_offset(session, oin)
 
 
 def _municipality(postcode: str) -> domain.Municipality:
@@ -75,6 +76,9 @@ def submit(call: CallContext, report: domain.NewReport) -> domain.Registration:
         raise BrinNotOfCaller()
     at = sandbox_now(call.session, call.organisation_oin, call.now)
     domain.check_report(report, dutch_date(at), limits(_settings(call)))
+    address = report.student.address
+    report = dataclasses.replace(report, student=dataclasses.replace(
+        report.student, address=dataclasses.replace(address, postcode=normalise_postcode(address.postcode))))
     change = storage.next_change(call.session, call.organisation_oin)
     return _register(call, report, change=change, at=at)
 

@@ -51,6 +51,28 @@ def _field(path: str | None) -> str:
     return last.split(":", 1)[-1] or "Body"
 
 
+_STEP = re.compile(r"(?:[\w.-]+:)?([\w.-]+|\*)(?:\[(\d+)\])?")
+
+
+def _named_path(payload: etree._Element, path: str) -> str:
+    """lxml's error path (rooted at *payload*) with local names: lxml writes ``*`` for an element
+    in a default namespace. Each step is followed among the element children, as XPath would."""
+    steps = path.strip("/").split("/")
+    element, names = payload, [etree.QName(payload).localname]
+    for step in steps[1:]:
+        match = _STEP.fullmatch(step)
+        if match is None:
+            return path
+        local, index = match.group(1), int(match.group(2) or 1)
+        candidates = [child for child in element.iterchildren(etree.Element)
+                      if local == "*" or etree.QName(child).localname == local]
+        if len(candidates) < index:
+            return path
+        element = candidates[index - 1]
+        names.append(etree.QName(element).localname)
+    return "/" + "/".join(names)
+
+
 def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbound: bool = False) -> None:
     """Refuse a Body element the published XSD does not accept (0004)."""
     # One schema object serves every thread, and its error log is part of it: without the lock
@@ -70,9 +92,10 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
     type_name = entry.type_name if entry is not None else ""
     kind = next((text for key, text in _KINDS.items() if type_name.endswith(key)),
                 "is not valid against the schema")
-    name = _field(entry.path if entry is not None else None)
+    path = _named_path(payload, entry.path) if entry is not None and entry.path else None
+    name = _field(path)
     # The path with the contract's element names only (prefixes are the sender's choice).
-    where = f" at {_PREFIX.sub('', entry.path)}" if entry is not None and entry.path else ""
+    where = f" at {_PREFIX.sub('', path)}" if path else ""
     message = entry.message if entry is not None else ""
     # The element names the schema expected are the contract's words, not the library's.
     expected = [local for local in _EXPECTED.findall(message.split("Expected", 1)[1])] if "Expected" in message else []

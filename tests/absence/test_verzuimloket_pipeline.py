@@ -1,0 +1,200 @@
+"""The Verzuimloket through the whole secure pipeline: mutual TLS, signatures, retries, races, faults.
+
+Requests are crafted with :class:`ketenserver.testing.RequestBuilder` (the client library has its
+own end-to-end tests), so each test decides the MessageID and what is sent at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ketenserver import namespaces as ns
+from ketenserver.absence import storage
+from ketenserver.pki import school_oin
+from ketenserver.recognitions.domain import dutch_date
+from ketenserver.testing import fault_code, fault_text, valid_bsn
+from ketenserver.wsse import new_message_id
+
+TNS = ns.DUO_VERZUIMLOKET
+PATH = "/duo-verzuimloket/2W-be-S"
+SCHOOL = school_oin("25LX")
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+_seeds = itertools.count(random.SystemRandom().randrange(1_000_000, 9_000_000, 10_000) + 5_000)
+
+
+def _e(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    child = etree.SubElement(parent, ns.qn(TNS, name))
+    child.text = text
+    return child
+
+
+def submission(bsn: str | None = None, *, attachment: bytes = PDF, lesson_hour: str | None = None) -> bytes:
+    """An IndienenVerzuimmelding of school 25LX for a 15-year-old living in Utrecht."""
+    today = dutch_date(dt.datetime.now(dt.UTC))
+    root = etree.Element(ns.qn(TNS, "IndienenVerzuimmelding"), nsmap={None: TNS})
+    student = _e(root, "Leerling")
+    _e(student, "Bsn", bsn or valid_bsn(next(_seeds)))
+    _e(student, "Voornamen", "Daan")
+    _e(student, "Achternaam", "Visser")
+    _e(student, "Geboortedatum", (today - dt.timedelta(days=15 * 366)).isoformat())
+    address = _e(student, "Woonadres")
+    for name, value in (("Straat", "Oudegracht"), ("Huisnummer", "12"), ("Postcode", "3511 AB"),
+                        ("Plaats", "Utrecht")):
+        _e(address, name, value)
+    school = _e(root, "School")
+    _e(school, "Brin", "25LX")
+    _e(school, "Vestigingsnummer", "01")
+    for name, value in (("Schooljaar", f"{today.year - 1}-{today.year}"), ("Niveau", "MBO niveau 2"),
+                        ("Leerweg", "BOL"), ("Voltijd", "true"), ("Verzuimsoort", "DRIE_DAGEN")):
+        _e(root, name, value)
+    period = _e(root, "Periode")
+    _e(period, "Begindatum", (today - dt.timedelta(days=9)).isoformat())
+    _e(period, "Einddatum", (today - dt.timedelta(days=5)).isoformat())
+    melder = _e(root, "Melder")
+    for name, value in (("Email", "verzuim@rocdemonoord.example"), ("Rol", "Verzuimcoördinator"),
+                        ("Contactpersoon", "J. de Groot")):
+        _e(melder, name, value)
+    _e(root, "AlleLessenVerzuimd", "true")
+    attachment_element = _e(_e(root, "Bijlagen"), "Bijlage")
+    _e(attachment_element, "Bestandsnaam", "brief.pdf")
+    _e(attachment_element, "Inhoud", base64.b64encode(attachment).decode())
+    serialised: bytes = etree.tostring(root)
+    return serialised
+
+
+Send = Callable[..., requests.Response]
+
+
+@pytest.fixture
+def send(builder_for: Any, post: Any) -> Send:
+    def run(body: bytes, operation: str = "IndienenVerzuimmelding", *, message_id: str | None = None,
+            party: str = "school-25LX", session: requests.Session | None = None) -> requests.Response:
+        built = builder_for(party, PATH).build(body, action=f"{TNS}:{operation}", message_id=message_id)
+        response: requests.Response = post(etree.tostring(built.root), PATH, session=session)
+        return response
+
+    return run
+
+
+def number_of(response: requests.Response) -> str:
+    root = etree.fromstring(response.content)
+    number = root.findtext(f".//{{{TNS}}}Meldingnummer")
+    assert number, response.text[-600:]
+    return number
+
+
+def reports_of(engine: Engine, bsn: str) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(storage.ReportRow)
+                              .where(storage.ReportRow.student_key == f"B{bsn}")) or 0
+
+
+def test_a_signed_report_is_registered_and_answered_signed(send: Send, engine: Engine) -> None:
+    bsn = valid_bsn(next(_seeds))
+    response = send(submission(bsn))
+    assert response.status_code == 200, response.text[-600:]
+    root = etree.fromstring(response.content)
+    assert root.findtext(f".//{{{TNS}}}Status") == "Geregistreerd"
+    assert root.findtext(f".//{{{TNS}}}Gemeente/{{{TNS}}}Naam") == "Utrecht"
+    assert root.find(f".//{{{ns.DS}}}Signature") is not None
+    assert reports_of(engine, bsn) == 1
+
+
+def test_a_retry_with_the_same_message_id_gets_the_original_number_and_stores_nothing_new(
+        send: Send, engine: Engine) -> None:
+    bsn, message_id = valid_bsn(next(_seeds)), new_message_id()
+    first = send(submission(bsn), message_id=message_id)
+    again = send(submission(bsn), message_id=message_id)
+    assert number_of(first) == number_of(again)
+    assert reports_of(engine, bsn) == 1
+
+
+def test_concurrent_copies_of_one_report_make_one_report_and_one_refusal_naming_it(
+        send: Send, engine: Engine, tls_for: Any) -> None:
+    for _ in range(4):
+        bsn = valid_bsn(next(_seeds))
+        body = submission(bsn)
+        sessions = [tls_for("school-25LX"), tls_for("school-25LX")]
+        gate = threading.Barrier(2)
+        answers: list[requests.Response] = []
+
+        def one(session: requests.Session, body: bytes = body, gate: threading.Barrier = gate,
+                answers: list[requests.Response] = answers) -> None:
+            gate.wait()
+            answers.append(send(body, session=session))
+
+        threads = [threading.Thread(target=one, args=(s,)) for s in sessions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        codes = sorted(str(fault_code(a.content)) for a in answers)
+        assert codes == ["None", "VZL-1015"], [a.text[-400:] for a in answers]
+        registered = next(a for a in answers if fault_code(a.content) is None)
+        refused = next(a for a in answers if fault_code(a.content) is not None)
+        assert number_of(registered) in fault_text(refused.content)
+        assert reports_of(engine, bsn) == 1
+
+
+def test_a_failure_between_validation_and_commit_leaves_nothing(
+        send: Send, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = storage.insert_report
+
+    def insert_then_fail(*args: Any, **kwargs: Any) -> Any:
+        original(*args, **kwargs)
+        raise RuntimeError("disk full")
+
+    with Session(engine) as session:
+        before = storage.last_change(session, SCHOOL)
+    monkeypatch.setattr(storage, "insert_report", insert_then_fail)
+    bsn = valid_bsn(next(_seeds))
+    response = send(submission(bsn))
+    assert fault_code(response.content) == "0500"
+    assert "disk full" not in response.text
+    monkeypatch.undo()
+    assert reports_of(engine, bsn) == 0
+    with Session(engine) as session:
+        assert storage.last_change(session, SCHOOL) >= before  # others may have moved on, never half of ours
+        assert session.scalar(select(func.count()).select_from(storage.AttachmentRow)
+                              .join(storage.ReportRow).where(storage.ReportRow.student_key == f"B{bsn}")) == 0
+    assert number_of(send(submission(bsn)))  # the same report is accepted afterwards
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    (lambda: submission("123456789"), "VZL-1001", "Bsn"),
+    (lambda: submission(attachment=b"MZ\x90\x00 not a pdf"), "VZL-1009", "Inhoud"),
+    (lambda: submission().replace(b"<Brin>25LX</Brin>", b"<Brin>30AB</Brin>"), "VZL-1004", "Brin"),
+    (lambda: submission().replace(b"DRIE_DAGEN", b"SPIJBELEN"), "VZL-1005", "Verzuimsoort"),
+    (lambda: submission().replace(b"<Voornamen>Daan</Voornamen>", b"<Voornamen>" + b"D" * 201 + b"</Voornamen>"),
+     "0004", "Voornamen"),
+], ids=["bsn", "attachment-type", "brin", "kind", "length"])
+def test_refusals_name_their_field_in_the_fault_detail(
+        send: Send, body: Callable[[], bytes], code: str, field: str) -> None:
+    response = send(body())
+    assert response.status_code == 500
+    assert fault_code(response.content) == code
+    detail = etree.fromstring(response.content).find(f".//{{{ns.FAULT}}}FaultDetail")
+    assert detail is not None and detail.findtext(f"{{{ns.FAULT}}}Field") == field
+
+
+def test_a_report_of_one_school_is_unknown_to_another(send: Send, tls_for: Any) -> None:
+    number = number_of(send(submission()))
+    request = f'<OpvragenVerzuimmelding xmlns="{TNS}"><Meldingnummer>{number}</Meldingnummer>' \
+              "</OpvragenVerzuimmelding>"
+    own = send(request.encode(), "OpvragenVerzuimmelding")
+    assert own.status_code == 200 and number_of(own) == number
+    other = send(request.encode(), "OpvragenVerzuimmelding", party="school-30AB", session=tls_for("school-30AB"))
+    assert fault_code(other.content) == "VZL-1012"
