@@ -13,11 +13,13 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketenserver.absence.storage import AttachmentRow, DayRow, ReplyRow, ReportRow
 from ketenserver.exchange.storage import JournalEntry, StoredReply
 from ketenserver.recognitions.bpv_storage import AgreementModel, MutationModel, NominationModel, SubscriptionModel
 from ketenserver.testing import fault_code
 
-_WRITTEN = (StoredReply, AgreementModel, NominationModel, SubscriptionModel, MutationModel)
+_WRITTEN = (StoredReply, AgreementModel, NominationModel, SubscriptionModel, MutationModel, ReportRow, AttachmentRow,
+            DayRow, ReplyRow)
 
 
 def _state(engine) -> tuple[int, tuple[int, ...]]:
