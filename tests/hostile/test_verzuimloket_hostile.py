@@ -75,7 +75,9 @@ def test_an_attachment_whose_content_is_no_pdf_png_or_jpeg_is_refused(send: Any,
     assert fault_code(response.content) == "VZL-1009"
 
 
-@pytest.mark.parametrize("number", ["2026000001' OR '1'='1", "20260000011234567", "2026-000001", "０１２３４５６７８９"])
+@pytest.mark.parametrize("number", [
+    "2026000001' OR '1'='1", "20260000011234567", "2026-000001", "０１２３４５６７８９",  # full-width digits
+])
 def test_forged_report_numbers_are_refused_by_the_contract(send: Any, number: str) -> None:
     body = f'<OpvragenVerzuimmelding xmlns="{TNS}"><Meldingnummer>{number}</Meldingnummer></OpvragenVerzuimmelding>'
     response = send(body.encode(), "OpvragenVerzuimmelding")
@@ -83,7 +85,7 @@ def test_forged_report_numbers_are_refused_by_the_contract(send: Any, number: st
 
 
 def test_a_flood_of_days_is_refused_by_the_contract(send: Any) -> None:
-    days = "".join(f"<Verzuimdag><Datum>2026-02-02</Datum><HeleDag>true</HeleDag></Verzuimdag>" for _ in range(367))
+    days = "".join("<Verzuimdag><Datum>2026-02-02</Datum><HeleDag>true</HeleDag></Verzuimdag>" for _ in range(367))
     body = (f'<AanleverenVerzuimdagspecificatie xmlns="{TNS}"><Meldingnummer>2026000001</Meldingnummer>{days}'
             "</AanleverenVerzuimdagspecificatie>")
     response = send(body.encode(), "AanleverenVerzuimdagspecificatie")
