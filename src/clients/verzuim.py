@@ -93,7 +93,7 @@ class Woonadres:
     straat: str
     huisnummer: int
     postcode: str
-    """As the school sent it (``3511 AB`` or ``3511AB``)."""
+    """Sent as ``3511 AB`` or ``3511ab``; the counter keeps and returns it normalised (``3511AB``)."""
     plaats: str
     huisnummer_toevoeging: str | None = None
 
@@ -455,8 +455,11 @@ class VerzuimloketClient(ServiceClient):
     def aanleveren_verzuimdagspecificatie(self, meldingnummer: str, dagen: Iterable[Verzuimdag], *,
                                           message_id: str | None = None) -> Dagspecificatie:
         """Add missed days to a report, or replace the entries of dates sent before (1 to 366 days a message)."""
+        days = [_verzuimdag_request(dag) for dag in dagen]
+        if not days:
+            raise ValueError("a day specification holds at least one Verzuimdag")
         result = self._call("AanleverenVerzuimdagspecificatie", message_id, Meldingnummer=meldingnummer,
-                            Verzuimdag=[_verzuimdag_request(dag) for dag in dagen])
+                            Verzuimdag=days)
         return Dagspecificatie(str(result.Meldingnummer), int(result.AantalDagen), bool(result.ZichtbaarVoorGemeente))
 
     def klonen_verzuimmelding(

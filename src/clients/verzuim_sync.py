@@ -60,7 +60,7 @@ from .credentials import PathLike
 from .errors import KetenClientError
 from .verzuim import Behandelaar, Pagina, Terugmelding, Verzuimmelding
 
-__all__ = ["Synchronisatie", "VerzuimSynchroniser", "Verzuimbron"]
+__all__ = ["Synchronisatie", "VerzuimSynchroniser", "Verzuimbron", "melding_naar_json", "melding_uit_json"]
 
 T = TypeVar("T")
 

@@ -161,6 +161,8 @@ def test_day_specification_whole_days_and_lesson_hours(contract: zeep.Client) ->
             explicit_false.getparent().remove(explicit_false)
     assert _shape(client.sent[0][2]) == _shape(expected)
     assert result == Dagspecificatie("2026000042", 3, True)
+    with pytest.raises(ValueError, match="at least one"):
+        client.aanleveren_verzuimdagspecificatie("2026000042", [])  # refused here, not by zeep's own exception
 
 
 def test_a_follow_up_report_names_its_predecessor(contract: zeep.Client) -> None:

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -44,6 +45,7 @@ from ketenserver.absence import domain
 from ketenserver.db import Base
 
 SERIAL_DIGITS = 6
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 class DuplicateIdentity(Exception):
@@ -255,7 +257,7 @@ def insert_report(
     meant to stay), and the existing report's number is read in a new transaction.
     """
     row = ReportRow(
-        registered_year=at.year, organisation_oin=oin, student_key=report.student.key, kind=report.kind,
+        registered_year=at.astimezone(DUTCH_TIME).year, organisation_oin=oin, student_key=report.student.key, kind=report.kind,
         period_start=report.period.start, period_end=report.period.end, status=domain.Status.GEREGISTREERD,
         registered_at=at, change_number=change, previous=previous, municipality_code=municipality.code,
         municipality_name=municipality.name, content=_content(report), next_step_at=next_step_at,
