@@ -257,7 +257,8 @@ def insert_report(
     meant to stay), and the existing report's number is read in a new transaction.
     """
     row = ReportRow(
-        registered_year=at.astimezone(DUTCH_TIME).year, organisation_oin=oin, student_key=report.student.key, kind=report.kind,
+        registered_year=at.astimezone(DUTCH_TIME).year, organisation_oin=oin, student_key=report.student.key,
+        kind=report.kind,
         period_start=report.period.start, period_end=report.period.end, status=domain.Status.GEREGISTREERD,
         registered_at=at, change_number=change, previous=previous, municipality_code=municipality.code,
         municipality_name=municipality.name, content=_content(report), next_step_at=next_step_at,
