@@ -59,3 +59,27 @@ def test_readme_school_flow_runs(base_url, pki, app, settings, monkeypatch):
     assert re.fullmatch(r"agreement: \d+", lines[2])
     assert re.fullmatch(r"push to: https://127\.0\.0\.1:\d+/sbb-mutaties/2W-be-S", lines[3])
     assert re.fullmatch(rf"received: \d+ {identified.group(1)} ingetrokken Geen begeleiding meer", lines[4])
+
+
+def _absence_flow() -> str:
+    section = README.read_text().split("## A school's absence flow", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README lost its absence flow"
+    return match.group(1)
+
+
+def test_readme_absence_flow_runs(base_url, pki, settings, monkeypatch, tmp_path):
+    """Report with an attachment, day specification, the municipality's reply, a follow-up, the mirror."""
+    code = _absence_flow().replace("https://127.0.0.1:8443", base_url).replace("certs-dev/", f"{pki.directory}/")
+    monkeypatch.setenv("KETENSERVER_DATABASE_URL", settings.effective_database_url)  # for the duo command
+    monkeypatch.chdir(tmp_path)  # the mirror file lands here
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own README, on purpose
+    lines = output.getvalue().splitlines()
+    registered = re.fullmatch(r"registered: (\d{10}) Geregistreerd Utrecht", lines[0])
+    assert registered, lines
+    assert lines[1] == "day specification: 2 days, visible to the municipality: True"
+    assert re.fullmatch(r"reply: In behandeling \S.+ leerplicht@utrecht\.gemeente\.example", lines[2]), lines
+    assert re.fullmatch(rf"follow-up: \d{{10}} after {registered.group(1)}", lines[3]), lines
+    assert lines[4] == "mirror holds the follow-up: True"
