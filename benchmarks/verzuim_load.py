@@ -23,8 +23,11 @@ Per backend (SQLite, then PostgreSQL; ``--backend`` picks one):
    requests later;
 4. ``--clients`` keep-alive mutual-TLS clients send them. Requests are signed before the clock
    starts (signing is the client's cost), in batches of ``--batch`` requests, each signed just
-   before it is sent: the server accepts a Timestamp up to 300 s old, and a batch takes far less.
-   Throughput and latency cover the sending only; untimed read-only requests warm up first;
+   before it is sent: the server accepts a Timestamp up to 300 s old, and a batch takes far less
+   (the oldest age at sending is printed). Throughput is requests (and distinct reports) per second
+   of sending wall time, which includes the moments a client waits at a barrier for its partner;
+   latency is per request, from writing it to having read the reply. Untimed read-only requests
+   (SynchroniserenVerzuimmeldingen) warm up every server process first;
 5. then the checks: the database holds exactly one report per distinct report, with exactly the
    numbers the clients were given and change numbers 1..N without gaps; every copy of a report
    names the same Meldingnummer (registration, retry reply and VZL-1015 alike) and no two
@@ -235,14 +238,17 @@ def schedule(count: int, duplicates: int, clients: int, rng: random.Random) -> l
 
 
 class Progress:
+    """Requests answered (a line every *every*), and barrier waits that timed out."""
+
     def __init__(self, total: int, every: int = 1000) -> None:
         self.total, self.every, self.done, self.broken = total, every, 0, 0
         self._lock = threading.Lock()
         self._started = time.perf_counter()
 
-    def tick(self) -> None:
+    def tick(self, *, broken: bool = False) -> None:
         with self._lock:
             self.done += 1
+            self.broken += broken
             if self.done % self.every == 0 or self.done == self.total:
                 rate = self.done / (time.perf_counter() - self._started)
                 print(f"    sent {self.done:>6}/{self.total} ({rate:.0f} req/s incl. signing pauses)", flush=True)
@@ -260,12 +266,12 @@ def drive(port: int, context: ssl.SSLContext, columns: list[list[Send]], progres
 
     def worker(connection: http.client.HTTPSConnection, queue: list[Send]) -> None:
         for send in queue:
+            broken = False
             if send.together is not None:
                 try:
                     send.together.wait(timeout=60)
                 except threading.BrokenBarrierError:
-                    if progress is not None:
-                        progress.broken += 1
+                    broken = True
             started = time.perf_counter()
             try:
                 connection.request("POST", PATH, body=send.body, headers={"Content-Type": "text/xml; charset=utf-8"})
@@ -277,7 +283,7 @@ def drive(port: int, context: ssl.SSLContext, columns: list[list[Send]], progres
                 connection = _connect(port, context)
             send.latency = time.perf_counter() - started
             if progress is not None:
-                progress.tick()
+                progress.tick(broken=broken)
         connection.close()
 
     threads = [threading.Thread(target=worker, args=pair) for pair in zip(connections, columns, strict=True)]
@@ -474,13 +480,13 @@ def _percentiles(values: list[float]) -> str:
 
 
 def run(label: str, server_url: str | None, args: argparse.Namespace, pki: DevPki, workdir: Path) -> Result:
+    """One backend: prepare a scratch database, serve it, send everything, check, print."""
     from ketenserver.cli import prepare
     from ketenserver.recognitions.domain import dutch_date
     from ketenserver.settings import Settings
 
     result = Result(label)
     rng = random.Random(args.seed)
-    school: PartyFiles = pki.party(f"school-{BRIN}")
     today = dutch_date(dt.datetime.now(dt.UTC))
     duplicates = round(args.reports * args.duplicates)
     print(f"\n== {label}: {args.reports} reports + {duplicates} sent twice, {args.clients} clients, "
@@ -493,37 +499,7 @@ def run(label: str, server_url: str | None, args: argparse.Namespace, pki: DevPk
         prepare(Settings(data_dir=workdir / "data", pki_dir=pki.directory, database_url=url), companies=200,
                 say=lambda _: None)
         with serving(url, workdir, pki.directory, args.workers, label) as port:
-            builder = RequestBuilder.from_files(school.cert, school.key, f"https://localhost:{port}{PATH}", school.oin)
-            context = ssl.create_default_context(cafile=str(pki.trust_bundle))
-            context.load_cert_chain(str(school.chain), str(school.key))
-            created = fresh_clock()
-            warmup = [Send(-1, "warmup", "", body=builder.build(
-                E.SynchroniserenVerzuimmeldingen(E.PaginaGrootte("1")), action=WARMUP_ACTION,
-                created=created()).bytes()) for _ in range(args.clients * 10)]
-            drive(port, context, [warmup[c::args.clients] for c in range(args.clients)], None)
-            if any(s.status != 200 for s in warmup):
-                result.problems.append(f"warm-up: {sum(s.status != 200 for s in warmup)} requests failed")
-            progress = Progress(len(sends))
-            rows_per_batch = max(1, args.batch // args.clients)
-            oldest = 0.0
-            for first_row in range(0, len(grid), rows_per_batch):
-                rows = grid[first_row:first_row + rows_per_batch]
-                batch = [send for row in rows for send in row if send is not None]
-                signing_started = time.perf_counter()
-                for n, send in enumerate(batch, start=1):
-                    send.body = builder.build(reports[send.report].payload, action=ACTION,
-                                              message_id=send.message_id, created=created()).bytes()
-                    if n % 1000 == 0:
-                        print(f"    signed {n}/{len(batch)} of this batch", flush=True)
-                signed = time.perf_counter()
-                result.signing += signed - signing_started
-                print(f"  batch of {len(batch)} signed in {signed - signing_started:.1f} s; sending", flush=True)
-                columns = [[s for s in (row[c] for row in rows) if s is not None] for c in range(args.clients)]
-                result.elapsed += drive(port, context, columns, progress)
-                oldest = max(oldest, time.perf_counter() - signing_started)
-            if progress.broken:
-                result.problems.append(f"{progress.broken} barrier waits timed out (pairs not sent together)")
-        print(f"  oldest Timestamp when sent: {oldest:.0f} s (the server accepts 300 s)")
+            send_all(port, pki, grid, reports, args, result)
         answers = {id(send): read_answer(send) for send in sends}
         problems, municipalities = check_answers(reports, sends, answers)
         numbers = {a.number for a in answers.values() if a.number is not None}
@@ -536,6 +512,43 @@ def run(label: str, server_url: str | None, args: argparse.Namespace, pki: DevPk
     return result
 
 
+def send_all(port: int, pki: DevPki, grid: list[list[Send | None]], reports: list[Report],
+             args: argparse.Namespace, result: Result) -> None:
+    """Warm up (untimed), then per batch of rows: sign (untimed), send (timed)."""
+    school: PartyFiles = pki.party(f"school-{BRIN}")
+    builder = RequestBuilder.from_files(school.cert, school.key, f"https://localhost:{port}{PATH}", school.oin)
+    context = ssl.create_default_context(cafile=str(pki.trust_bundle))
+    context.load_cert_chain(str(school.chain), str(school.key))
+    created = fresh_clock()
+    warmup = [Send(-1, "warmup", "", body=builder.build(
+        E.SynchroniserenVerzuimmeldingen(E.PaginaGrootte("1")), action=WARMUP_ACTION, created=created()).bytes())
+        for _ in range(args.clients * 10)]
+    drive(port, context, [warmup[c::args.clients] for c in range(args.clients)], None)
+    if any(s.status != 200 for s in warmup):
+        result.problems.append(f"warm-up: {sum(s.status != 200 for s in warmup)} requests failed")
+    progress = Progress(sum(1 for row in grid for send in row if send is not None))
+    rows_per_batch = max(1, args.batch // args.clients)
+    oldest = 0.0
+    for first_row in range(0, len(grid), rows_per_batch):
+        rows = grid[first_row:first_row + rows_per_batch]
+        batch = [send for row in rows for send in row if send is not None]
+        signing_started = time.perf_counter()
+        for n, send in enumerate(batch, start=1):
+            send.body = builder.build(reports[send.report].payload, action=ACTION, message_id=send.message_id,
+                                      created=created()).bytes()
+            if n % 1000 == 0:
+                print(f"    signed {n}/{len(batch)} of this batch", flush=True)
+        signed = time.perf_counter()
+        result.signing += signed - signing_started
+        print(f"  batch of {len(batch)} signed in {signed - signing_started:.1f} s; sending", flush=True)
+        columns = [[s for s in (row[c] for row in rows) if s is not None] for c in range(args.clients)]
+        result.elapsed += drive(port, context, columns, progress)
+        oldest = max(oldest, time.perf_counter() - signing_started)
+    print(f"  oldest Timestamp when sent: {oldest:.0f} s (the server accepts 300 s)")
+    if progress.broken:
+        result.problems.append(f"{progress.broken} barrier waits timed out (pairs not sent together)")
+
+
 def _print_result(result: Result, sends: list[Send], municipalities: Counter[str], log: Path) -> None:
     copies = Counter(send.copy for send in sends)
     together = sum(1 for send in sends if send.together is not None and send.copy != FIRST)
@@ -545,6 +558,7 @@ def _print_result(result: Result, sends: list[Send], municipalities: Counter[str
     print(f"  sending took {result.elapsed:.1f} s (signing {result.signing:.1f} s, untimed): "
           f"{result.requests / result.elapsed:.1f} requests/s, {result.reports / result.elapsed:.1f} reports/s; "
           f"{_percentiles(every)}")
+    print("  by answer (registered: reply to a first copy; retried: reply to an exact retry):")
     for kind, values in sorted(result.latencies.items()):
         print(f"    {kind:<11} {len(values):>6}  {_percentiles(values)}")
     top = ", ".join(f"{code} {n}" for code, n in municipalities.most_common(5))

@@ -188,6 +188,9 @@ def configure_logging(log_format: str = "json", level: str | int = "INFO", *, st
     """Replace the root logger's handlers with one :func:`make_handler` (a serving process calls this)."""
     handler = make_handler(log_format, stream)
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # spyne logs every fault a service raises at ERROR with a traceback; those are refusals the
+    # journal already records (with code and field), not errors of the server.
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     return handler
 
 

@@ -198,3 +198,35 @@ def test_a_report_of_one_school_is_unknown_to_another(send: Send, tls_for: Any) 
     assert own.status_code == 200 and number_of(own) == number
     other = send(request.encode(), "OpvragenVerzuimmelding", party="school-30AB", session=tls_for("school-30AB"))
     assert fault_code(other.content) == "VZL-1012"
+
+
+def test_concurrent_retries_with_one_message_id_get_the_original_reply(
+        builder_for: Any, post: Any, engine: Engine, tls_for: Any) -> None:
+    """A retry racing its original (both in flight at once) is answered with the stored reply,
+    never with VZL-1015: on PostgreSQL the two really run side by side."""
+    import time
+
+    for _ in range(4):
+        bsn, message_id = valid_bsn(next(_seeds)), new_message_id()
+        messages = []
+        for _copy in range(2):  # the same MessageID, each with its own Timestamp and signature
+            built = builder_for("school-25LX", PATH).build(submission(bsn), action=f"{TNS}:IndienenVerzuimmelding",
+                                                           message_id=message_id)
+            messages.append(etree.tostring(built.root))
+            time.sleep(0.002)
+        gate = threading.Barrier(2)
+        answers: list[requests.Response] = []
+
+        def one(data: bytes, session: requests.Session, gate: threading.Barrier = gate,
+                answers: list[requests.Response] = answers) -> None:
+            gate.wait()
+            answers.append(post(data, PATH, session=session))
+
+        threads = [threading.Thread(target=one, args=(data, tls_for("school-25LX"))) for data in messages]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [fault_code(a.content) for a in answers] == [None, None], [a.text[-400:] for a in answers]
+        assert number_of(answers[0]) == number_of(answers[1])
+        assert reports_of(engine, bsn) == 1

@@ -325,7 +325,17 @@ class Pipeline:
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
                                now=now, profile=endpoint.profile, token_key=self._token_key,
                                settings=self._settings)
-            answer.payload = self._call_spyne(endpoint, environ, payload, call)
+            try:
+                answer.payload = self._call_spyne(endpoint, environ, payload, call)
+            except KetenError:
+                # A retry racing its original: the original held the rows first and committed its
+                # reply with its work, so this one broke a rule (e.g. a duplicate). Answer the retry.
+                stored = self._stored_after_refusal(session, organisation, message_id) if changes_state else None
+                if stored is None or stored.operation != operation.name:
+                    raise
+                exchange.outcome, exchange.verdict = "retried", "concurrent retry answered with the stored reply"
+                answer.payload = parse_trusted(stored.body)
+                return answer
             validate_payload(endpoint.schema, answer.payload, outbound=True)
             if changes_state:
                 session.add(storage.StoredReply(
@@ -342,6 +352,11 @@ class Pipeline:
                 exchange.outcome, exchange.verdict = "retried", "concurrent retry answered with the stored reply"
                 answer.payload = parse_trusted(stored.body)
         return answer
+
+    @staticmethod
+    def _stored_after_refusal(session: Session, organisation: str, message_id: str) -> storage.StoredReply | None:
+        session.rollback()  # a fresh transaction sees what the original committed
+        return storage.stored_reply(session, organisation, message_id)
 
     def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, *,
                 remember_now: bool) -> tuple[etree._Element, str, str]:
