@@ -37,7 +37,7 @@ from .bpv import (
     MutatiePagina,
 )
 from .credentials import Credentials
-from .errors import ClientFault, KetenClientError, ResponseNotTrusted, ServerFault, SoapFault
+from .errors import ClientFault, KetenClientError, RequestNotValid, ResponseNotTrusted, ServerFault, SoapFault
 from .receiver import MutatieOntvanger, OntvangerServer, serve_ontvanger
 from .recognitions import (
     Adres,
@@ -112,6 +112,7 @@ __all__ = [
     "Pagina",
     "Periode",
     "Registratie",
+    "RequestNotValid",
     "ResponseNotTrusted",
     "SbbErkenningenClient",
     "ServerFault",

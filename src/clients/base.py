@@ -36,7 +36,7 @@ from zeep.transports import Transport
 from zeep.wsdl.bindings.soap import Soap11Binding
 
 from .credentials import Credentials
-from .errors import KetenClientError, SoapFault, fault_from_parts
+from .errors import KetenClientError, RequestNotValid, SoapFault, fault_from_parts
 from .security import WusAddressing, WusSignature
 
 __all__ = ["ZEEP_SETTINGS", "ServiceClient", "fault_from_zeep", "profile_security"]
@@ -175,6 +175,9 @@ class ServiceClient:
                 return operation(**kwargs)
             except zeep.exceptions.Fault as fault:
                 raise fault_from_zeep(fault) from fault
+            except zeep.exceptions.ValidationError as error:
+                field = next((str(step) for step in reversed(error.path) if isinstance(step, str)), None)
+                raise RequestNotValid(f"{operation_name}: {error.message}", field=field) from None
 
     def close(self) -> None:
         """Close the HTTP session and remove any temporary key files."""

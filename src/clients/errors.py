@@ -6,7 +6,8 @@ One flat hierarchy, so that a school system can catch exactly what it can act on
     ├── SoapFault                 the server answered with a (verified) SOAP fault
     │   ├── ClientFault           faultcode Client: the request was wrong; fix it, do not retry
     │   └── ServerFault           faultcode Server: the server failed; retrying may help
-    └── ResponseNotTrusted        the response failed a security check; the client refused it
+    ├── ResponseNotTrusted        the response failed a security check; the client refused it
+    └── RequestNotValid           the request breaks the contract; nothing was sent (also a ValueError)
 
 A :class:`SoapFault` is raised only after the fault passed the same checks as a response would
 (signature, Timestamp, RelatesTo in profile 2W-be-S), so its code can be trusted. Its ``code``
@@ -29,6 +30,7 @@ from lxml import etree
 __all__ = [
     "ClientFault",
     "KetenClientError",
+    "RequestNotValid",
     "ResponseNotTrusted",
     "ServerFault",
     "SoapFault",
@@ -88,6 +90,16 @@ class ResponseNotTrusted(KetenClientError):
     The client refuses the whole response. For a state-changing request the server may still
     have carried it out: retry with the same MessageID to learn the outcome safely.
     """
+
+
+class RequestNotValid(KetenClientError, ValueError):
+    """The request does not fit the contract (a required element missing, a value of the wrong
+    type), found while building it: nothing was sent. ``field`` names the element."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 def _local(tag: Any) -> str:

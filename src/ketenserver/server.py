@@ -336,6 +336,10 @@ def _serve_worker(settings: Settings, reuse_port: bool) -> None:
     crl_runner = _crl_runner(settings, server)
     try:
         server.safe_start()
+    except KeyboardInterrupt:
+        if multiprocessing.parent_process() is None:
+            raise  # the only process: the command reports the interruption
+        # A worker stopped by SIGTERM from its parent: a clean stop, not a traceback on stderr.
     finally:
         if crl_runner is not None:
             crl_runner.stop()

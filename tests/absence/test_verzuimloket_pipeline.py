@@ -230,3 +230,13 @@ def test_concurrent_retries_with_one_message_id_get_the_original_reply(
         assert [fault_code(a.content) for a in answers] == [None, None], [a.text[-400:] for a in answers]
         assert number_of(answers[0]) == number_of(answers[1])
         assert reports_of(engine, bsn) == 1
+
+
+def test_an_intermediary_reports_for_the_school_it_acts_for_only(send: Send, tls_for: Any, engine: Engine) -> None:
+    """The hosting vendor signs; the school on the TLS connection decides whose BRIN is right."""
+    bsn = valid_bsn(next(_seeds))
+    for_25lx = send(submission(bsn), party="vendor-hosting", session=tls_for("school-25LX"))
+    assert fault_code(for_25lx.content) is None, for_25lx.text[-400:]
+    for_30ab = send(submission(), party="vendor-hosting", session=tls_for("school-30AB"))
+    assert fault_code(for_30ab.content) == "VZL-1004"
+    assert reports_of(engine, bsn) == 1

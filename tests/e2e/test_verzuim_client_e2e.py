@@ -347,3 +347,13 @@ def test_a_synchronisation_that_crashes_resumes_without_loss_or_doubles(school, 
         assert {t.volgnummer for t in mirror.terugmeldingen()} >= replies
         assert len(mirror.terugmeldingen()) == resumed.terugmeldingen  # each reply stored once
         _assert_mirrors(mirror, school)
+
+
+def test_a_request_that_breaks_the_contract_is_refused_typed_before_it_is_sent(school):
+    from ketenclient import RequestNotValid
+
+    before = school.last_message_id
+    with pytest.raises(RequestNotValid) as caught:
+        school.intrekken_verzuimmelding("2026000001", None)  # type: ignore[arg-type]  # Reden is required
+    assert caught.value.field == "Reden" and isinstance(caught.value, ValueError)
+    assert school.last_message_id == before  # nothing went out

@@ -253,8 +253,9 @@ def insert_report(
 ) -> ReportRow:
     """Store a new report with its attachments; :class:`DuplicateIdentity` when it exists already.
 
-    On a duplicate the session is rolled back (the caller's unit of work ends; nothing of it was
-    meant to stay), and the existing report's number is read in a new transaction.
+    The insert runs in a SAVEPOINT, so a duplicate undoes only the insert and the existing report's
+    number is read in the same transaction (the caller's school-row lock came first, so the other
+    report has committed). The caller still owns the unit of work.
     """
     row = ReportRow(
         registered_year=at.astimezone(DUTCH_TIME).year, organisation_oin=oin, student_key=report.student.key,
@@ -268,11 +269,10 @@ def insert_report(
                       sha256=info.sha256, content=attachment.content)
         for position, (info, attachment) in enumerate(zip(attachments, report.attachments, strict=True), start=1)
     ]
-    session.add(row)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(row)
     except IntegrityError:
-        session.rollback()
         existing = session.scalars(select(ReportRow).where(
             ReportRow.organisation_oin == oin, ReportRow.student_key == report.student.key,
             ReportRow.kind == report.kind, ReportRow.period_start == report.period.start,
