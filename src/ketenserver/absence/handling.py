@@ -124,6 +124,12 @@ class Municipalities:
         return Pass(replies, cleaned)
 
     def _school(self, oin: str) -> tuple[int, int]:
+        with self._sessions() as session:  # most passes find nothing: look before taking the lock
+            now = self._clock() + storage.clock_offset(session, oin)
+            idle = (not storage.due_reports(session, oin, now, 1)
+                    and not storage.has_closed_before(session, oin, now - self._rules.cleanup))
+        if idle:
+            return 0, 0
         replies = 0
         while True:
             with self._writes(), self._sessions() as session:

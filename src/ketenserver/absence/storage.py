@@ -354,6 +354,12 @@ def schools(session: Session) -> list[str]:
     return list(session.scalars(select(School.organisation_oin).order_by(School.organisation_oin)))
 
 
+def has_closed_before(session: Session, oin: str, moment: dt.datetime) -> bool:
+    """Whether the school has a report closed before *moment* (clean-up has work)."""
+    return session.scalar(select(ReportRow.id).where(
+        ReportRow.organisation_oin == oin, ReportRow.closed_at < moment).limit(1)) is not None
+
+
 def clean_up(session: Session, oin: str, closed_before: dt.datetime) -> int:
     """Schoning: remove the school's reports closed before *closed_before*, with all they hold."""
     ids = list(session.scalars(select(ReportRow.id).where(
