@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from ketenserver.absence import domain, handling, storage
 from ketenserver.errors import KetenError
+from ketenserver.exchange.storage import find_organisation
 from ketenserver.settings import Settings
 
 STATUSES = {"in-behandeling": domain.Status.IN_BEHANDELING, "afgesloten": domain.Status.AFGESLOTEN,
@@ -28,6 +29,9 @@ def _oin(value: str) -> str:
     from ketenserver.pki import school_oin, validate_oin
 
     return school_oin(value) if len(value.strip()) == 4 else validate_oin(value.strip())
+
+
+_oin.__name__ = "OIN or BRIN"  # argparse names the type in its error message
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
     try:
         if args.duo_command == "klok":
             with sessions.begin() as session:
+                if find_organisation(session, args.oin) is None:
+                    raise ValueError(f"{args.oin} is not a registered organisation (ketenserver org list)")
                 offset = (storage.move_clock(session, args.oin, args.verzet) if args.verzet
                           else storage.clock_offset(session, args.oin))
             print(f"{args.oin}: sandbox clock {(now + offset).isoformat(timespec='seconds')} "
