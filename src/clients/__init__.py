@@ -55,7 +55,8 @@ from .recognitions import (
     ZoekResultaat,
 )
 from .security import WusAddressing, WusSignature
-from .verzuim import (
+from .verzuim import VerzuimloketClient
+from .verzuim_models import (
     Behandelaar,
     Bijlage,
     BijlageGegevens,
@@ -72,7 +73,6 @@ from .verzuim import (
     Statuswijziging,
     Terugmelding,
     Verzuimdag,
-    VerzuimloketClient,
     Verzuimmelding,
     Verzuimsoort,
     Woonadres,

@@ -33,7 +33,6 @@ from .verzuim_models import (
     Intrekking,
     Leerling,
     Melder,
-    Meldingstatus,
     NieuweVerzuimmelding,
     Pagina,
     Periode,
@@ -42,32 +41,10 @@ from .verzuim_models import (
     Terugmelding,
     Verzuimdag,
     Verzuimmelding,
-    Verzuimsoort,
     Woonadres,
 )
 
-__all__ = [
-    "Behandelaar",
-    "Bijlage",
-    "BijlageGegevens",
-    "Dagspecificatie",
-    "Gemeente",
-    "Intrekking",
-    "Leerling",
-    "Melder",
-    "Meldingstatus",
-    "NieuweVerzuimmelding",
-    "Pagina",
-    "Periode",
-    "Registratie",
-    "Statuswijziging",
-    "Terugmelding",
-    "Verzuimdag",
-    "VerzuimloketClient",
-    "Verzuimmelding",
-    "Verzuimsoort",
-    "Woonadres",
-]
+__all__ = ["VerzuimloketClient"]
 
 T = TypeVar("T")
 

@@ -58,7 +58,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from .credentials import PathLike
 from .errors import KetenClientError
-from .verzuim import Behandelaar, Pagina, Terugmelding, Verzuimmelding
+from .verzuim_models import Behandelaar, Pagina, Terugmelding, Verzuimmelding
 
 __all__ = ["Synchronisatie", "VerzuimSynchroniser", "Verzuimbron", "melding_naar_json", "melding_uit_json"]
 

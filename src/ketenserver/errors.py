@@ -8,9 +8,15 @@ these into faults in one place (:func:`ketenserver.faults.fault_envelope`).
     KetenError
     ├── ExchangeError       technical: envelope, addressing, security (Digikoppeling numbers)
     └── BusinessError       a service's own rule (e.g. SBB-1001 unknown leerbedrijf-id)
+        └── RuleError       one catalogued rule per subclass (SbbError, VerzuimError, ...)
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ketenserver.faults import FaultSpec
 
 
 class KetenError(Exception):
@@ -32,3 +38,14 @@ class ExchangeError(KetenError):
 
 class BusinessError(KetenError):
     """Refused by a service's own rule; the Body caused it, so the fault carries a detail."""
+
+
+class RuleError(BusinessError):
+    """A refusal by one catalogued rule of a service: the subclass fixes the code (``spec``) and the
+    field it is usually about (``default_field``)."""
+
+    spec: ClassVar[FaultSpec]
+    default_field: ClassVar[str | None] = None
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(self.spec.code, message, field=field or self.default_field)

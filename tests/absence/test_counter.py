@@ -349,3 +349,16 @@ def test_a_tester_forces_a_reply_now(call: Call, sessions: sessionmaker[Session]
     held = call(counter.read, number)
     assert held.status is domain.Status.AFGESLOTEN and held.replies == (given,)
     assert given.explanation == "Direct gesloten"
+
+
+def test_a_forced_reply_to_a_withdrawn_or_unknown_report_is_refused(
+        call: Call, sessions: sessionmaker[Session]) -> None:
+    number = call(counter.submit, new_report()).meldingnummer
+    call(counter.withdraw, number, "Vergissing")
+    rules = handling.Rules.from_settings(Settings())
+    for meldingnummer, code in ((number, "VZL-1016"), ("2026999999", "VZL-1012")):
+        with sessions() as session:
+            refused(code, "Meldingnummer", handling.force_reply, session, meldingnummer, domain.Status.AFGESLOTEN,
+                    now=dt.datetime.now(dt.UTC), rules=rules)
+    held = call(counter.read, number)
+    assert held.status is domain.Status.INGETROKKEN and held.replies == ()

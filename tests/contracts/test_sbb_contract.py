@@ -31,7 +31,6 @@ from ketenserver.spyne_compat import load_spyne
 load_spyne()
 
 from spyne import Application  # noqa: E402
-from spyne.interface.wsdl import Wsdl11  # noqa: E402
 from spyne.protocol.soap import Soap11  # noqa: E402
 from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from spyne.util.xml import get_object_as_xml  # noqa: E402
@@ -164,86 +163,7 @@ def test_the_schema_refuses_what_the_rules_refuse() -> None:
         _assert_valid(request)
 
 
-def test_wsdl_declares_an_action_per_operation_and_soap_action_equals_it() -> None:
-    operations = contracts.operations(KEY)
-    assert operations, "the WSDL declares no operation"
-    for op in operations:
-        assert op.action == f"{TNS}:{op.name}"  # WS008
-        assert op.output_action == f"{TNS}:{op.name}Response"
-        assert op.soap_action == op.action  # WS002
-    assert len({op.action for op in operations}) == len(operations)
-
-
-def test_wsdl_imports_the_published_schema_and_names_service_and_port() -> None:
-    path = contracts.wsdl_path(KEY)
-    root = etree.parse(str(path)).getroot()
-    imports = root.findall(f"{{{contracts.WSDL}}}types/{{{XS}}}schema/{{{XS}}}import")
-    assert [(i.get("namespace"), (path.parent / i.get("schemaLocation", "")).resolve()) for i in imports] == [
-        (TNS, contracts.xsd_path(KEY))
-    ]
-    port = root.find(f"{{{contracts.WSDL}}}service[@name='ErkenningenService']/{{{contracts.WSDL}}}port")
-    assert port is not None and port.get("name") == "ErkenningenPort"
-    address = port.find(f"{{{contracts.WSDL_SOAP11}}}address")
-    assert address is not None and address.get("location") == "https://127.0.0.1:8443/sbb-erkenningen/2W-be-S"
-
-
-# --- Spyne against the published contract -------------------------------------------------------
-
-
-def test_spyne_and_the_wsdl_agree_on_every_operation(app: Application) -> None:
-    spyne_side = set()
-    for dispatch_qname, descriptors in app.interface.service_method_map.items():
-        for d in descriptors:
-            in_qname = ns.qn(d.in_message.get_namespace(), d.in_message.get_element_name())
-            out_qname = ns.qn(d.out_message.get_namespace(), d.out_message.get_element_name())
-            assert dispatch_qname == in_qname  # spyne dispatches on the Body element's QName
-            spyne_side.add((d.operation_name, in_qname, out_qname))
-    published = {(op.name, op.input_element, op.output_element) for op in contracts.operations(KEY)}
-    assert spyne_side == published
-
-
-def _qname(node: etree._Element, value: str | None) -> str:
-    assert value, f"line {node.sourceline}: missing type"
-    prefix, _, local = value.rpartition(":")
-    return ns.qn(node.nsmap[prefix or None], local)
-
-
-def _components(schema: etree._Element) -> dict[tuple[str, str], Any]:
-    """Global declarations by (kind, name): what must agree, without order or documentation."""
-    found: dict[tuple[str, str], Any] = {}
-    for node in schema:
-        kind = etree.QName(node).localname if isinstance(node.tag, str) else None
-        name = node.get("name", "")
-        if kind == "element":
-            found[(kind, name)] = _qname(node, node.get("type"))
-        elif kind == "complexType":
-            found[(kind, name)] = tuple(
-                (e.get("name"), _qname(e, e.get("type")), e.get("minOccurs", "1"), e.get("maxOccurs", "1"),
-                 e.get("nillable", "false"))
-                for e in node.iterfind(f"{{{XS}}}sequence/{{{XS}}}element")
-            )
-        elif kind == "simpleType":
-            restriction = node.find(f"{{{XS}}}restriction")
-            assert restriction is not None
-            facets = {(etree.QName(f).localname, f.get("value"))
-                      for f in restriction.iterchildren(etree.Element)}
-            found[(kind, name)] = (_qname(restriction, restriction.get("base")), frozenset(facets))
-    return found
-
-
-def test_spyne_generates_the_published_schema(app: Application) -> None:
-    document = Wsdl11(app.interface)
-    document.build_interface_document("https://127.0.0.1:8443/sbb-erkenningen/2W-be-S")
-    generated = {
-        s.get("targetNamespace"): _components(s)
-        for s in etree.fromstring(document.get_interface_document()).iter(f"{{{XS}}}schema")
-    }
-    assert set(generated) == {TNS, ns.COMMON}
-    published_sbb = _components(etree.parse(str(contracts.xsd_path(KEY))).getroot())
-    assert generated[TNS] == published_sbb  # nothing missing, nothing extra
-    published_common = _components(etree.parse(str(contracts.xsd_path("common"))).getroot())
-    for key, declaration in generated[ns.COMMON].items():  # common.xsd also serves other services
-        assert published_common.get(key) == declaration, key
+# WSDL actions, imports, service and port, and spyne's schema: tests/contracts/test_feature_contracts.py
 
 
 OUTCOMES = [

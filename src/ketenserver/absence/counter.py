@@ -13,12 +13,12 @@ Dates are judged on the school's sandbox clock: real time plus the offset a test
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from ketenserver.absence import domain, municipalities, storage
+from ketenserver.absence import domain, handling, municipalities, storage
 from ketenserver.absence.errors import (
     BrinNotOfCaller,
     CloneOverlaps,
@@ -33,6 +33,7 @@ from ketenserver.recognitions.domain import dutch_date, normalise_postcode
 from ketenserver.settings import Settings
 
 DEFAULT_PAGE_SIZE = 100
+Row = TypeVar("Row")
 
 
 def _settings(call: CallContext) -> Settings:
@@ -43,30 +44,25 @@ def limits(settings: Settings) -> domain.Limits:
     return domain.Limits(settings.attachment_max_bytes, settings.report_attachments_max_bytes)
 
 
-def sandbox_now(session: Session, oin: str, now: dt.datetime) -> dt.datetime:
-    """The school's sandbox clock at real time *now*, in whole seconds (as the counter answers)."""
-    return now.replace(microsecond=0) + storage.clock_offset(session, oin)
-
-
-def _municipality(postcode: str) -> domain.Municipality:
-    found = municipalities.municipality_for_postcode(postcode)  # the XSD admitted only Dutch postcodes
-    return domain.Municipality(found.code, found.name)
-
-
-def _register(call: CallContext, report: domain.NewReport, *, change: int, at: dt.datetime,
-              previous: str | None = None) -> domain.Registration:
+def _register(call: CallContext, report: domain.NewReport, *, previous: str | None = None,
+              change: int | None = None) -> domain.Registration:
+    """Check a new (or follow-up) report on the school's sandbox clock and store it once."""
     settings = _settings(call)
-    infos = domain.check_attachments(report.attachments, limits(settings))
-    municipality = _municipality(report.student.address.postcode)
+    at = storage.sandbox_now(call.session, call.organisation_oin, call.now)
+    attachments = domain.check_report(report, dutch_date(at), limits(settings))
+    if change is None:
+        change = storage.next_change(call.session, call.organisation_oin)
+    municipality = municipalities.municipality_for_postcode(report.student.address.postcode)
     try:
         row = storage.insert_report(
             call.session, call.organisation_oin, report, change=change, at=at, municipality=municipality,
-            attachments=infos, previous=previous,
-            next_step_at=at + dt.timedelta(hours=settings.municipality_intake_hours),
+            attachments=attachments, previous=previous,
+            next_step_at=at + handling.Rules.from_settings(settings).intake,
         )
     except storage.DuplicateIdentity as duplicate:
         raise DuplicateReport(duplicate.existing) from None
-    return domain.Registration(row.meldingnummer, domain.Status.GEREGISTREERD, at, municipality, infos, previous)
+    return domain.Registration(row.meldingnummer, domain.Status.GEREGISTREERD, at, municipality, attachments,
+                               previous)
 
 
 def submit(call: CallContext, report: domain.NewReport) -> domain.Registration:
@@ -74,13 +70,10 @@ def submit(call: CallContext, report: domain.NewReport) -> domain.Registration:
     organisation = find_organisation(call.session, call.organisation_oin)
     if organisation is None or organisation.brin != report.brin:
         raise BrinNotOfCaller()
-    at = sandbox_now(call.session, call.organisation_oin, call.now)
-    domain.check_report(report, dutch_date(at), limits(_settings(call)))
     address = report.student.address
     report = dataclasses.replace(report, student=dataclasses.replace(
         report.student, address=dataclasses.replace(address, postcode=normalise_postcode(address.postcode))))
-    change = storage.next_change(call.session, call.organisation_oin)
-    return _register(call, report, change=change, at=at)
+    return _register(call, report)
 
 
 def _own_report(call: CallContext, meldingnummer: str) -> storage.ReportRow:
@@ -99,18 +92,14 @@ def clone(call: CallContext, request: domain.CloneRequest) -> domain.Registratio
     if request.period.start <= earlier.period_end:
         raise CloneOverlaps()
     content = storage.content_of(earlier)
-    follow_up = domain.NewReport(**{
-        **{field: getattr(content, field) for field in content.__dataclass_fields__},
-        "period": request.period,
-        "presumed_reason": request.presumed_reason or content.presumed_reason,
-        "explanation": request.explanation or content.explanation,
-        "all_lessons_missed": (content.all_lessons_missed if request.all_lessons_missed is None
-                               else request.all_lessons_missed),
-        "attachments": request.attachments,
-    })
-    at = sandbox_now(call.session, call.organisation_oin, call.now)
-    domain.check_report(follow_up, dutch_date(at), limits(_settings(call)))
-    return _register(call, follow_up, change=change, at=at, previous=earlier.meldingnummer)
+    follow_up = dataclasses.replace(
+        content, period=request.period, attachments=request.attachments,
+        presumed_reason=request.presumed_reason or content.presumed_reason,
+        explanation=request.explanation or content.explanation,
+        all_lessons_missed=(content.all_lessons_missed if request.all_lessons_missed is None
+                            else request.all_lessons_missed),
+    )
+    return _register(call, follow_up, change=change, previous=earlier.meldingnummer)
 
 
 def add_days(call: CallContext, meldingnummer: str, days: Sequence[domain.AbsenceDay]) -> domain.DaySpecification:
@@ -131,7 +120,7 @@ def withdraw(call: CallContext, meldingnummer: str, reason: str) -> domain.Statu
     row = _own_report(call, meldingnummer)
     if row.status not in domain.WITHDRAWABLE:
         raise WrongStatus(row.status, "withdrawn")
-    at = sandbox_now(call.session, call.organisation_oin, call.now)
+    at = storage.sandbox_now(call.session, call.organisation_oin, call.now)
     row.change_number = change
     row.status = domain.Status.INGETROKKEN
     row.withdrawal_reason, row.withdrawn_at = reason, at
@@ -144,30 +133,27 @@ def read(call: CallContext, meldingnummer: str) -> domain.Report:
     return storage.report(_own_report(call, meldingnummer))
 
 
-def _page_bounds(call: CallContext, cursor: int | None, page_size: int | None) -> tuple[int, int, int]:
-    last = storage.last_change(call.session, call.organisation_oin)
-    start = cursor or 0
+def _page(call: CallContext, cursor: int | None, page_size: int | None,
+          after: Callable[[Session, str, int, int], Sequence[Row]], number: Callable[[Row], int]
+          ) -> tuple[Sequence[Row], int, bool]:
+    """One page of rows numbered after *cursor*: the rows, the cursor to send next, more waiting."""
+    last = storage.last_change(call.session, call.organisation_oin)  # read before the rows
+    start, size = cursor or 0, page_size or DEFAULT_PAGE_SIZE
     if start > last:
         raise CursorNotIssued(last)
-    return start, page_size or DEFAULT_PAGE_SIZE, last
+    rows = after(call.session, call.organisation_oin, start, size + 1)
+    page = rows[:size]
+    # Nothing newer: hand out the last number read before the query, so the next call starts there.
+    return page, number(page[-1]) if page else last, len(rows) > size
 
 
 def synchronise(call: CallContext, cursor: int | None, page_size: int | None) -> domain.Page[domain.Report]:
     """SynchroniserenVerzuimmeldingen: reports changed after *cursor*, in change order."""
-    start, size, last = _page_bounds(call, cursor, page_size)
-    rows = storage.reports_after(call.session, call.organisation_oin, start, size + 1)
-    more = len(rows) > size
-    rows = rows[:size]
-    # Nothing newer: hand out the last number read before the query, so the next call starts there.
-    next_cursor = rows[-1].change_number if rows else max(start, last)
+    rows, next_cursor, more = _page(call, cursor, page_size, storage.reports_after, lambda row: row.change_number)
     return domain.Page(tuple(storage.report(row) for row in rows), next_cursor, more)
 
 
 def replies(call: CallContext, cursor: int | None, page_size: int | None) -> domain.Page[domain.Reply]:
     """OphalenTerugmeldingen: municipality replies after *cursor*, in order."""
-    start, size, last = _page_bounds(call, cursor, page_size)
-    rows = storage.replies_after(call.session, call.organisation_oin, start, size + 1)
-    more = len(rows) > size
-    rows = rows[:size]
-    next_cursor = rows[-1].sequence if rows else max(start, last)
+    rows, next_cursor, more = _page(call, cursor, page_size, storage.replies_after, lambda row: row.sequence)
     return domain.Page(tuple(storage.reply(row) for row in rows), next_cursor, more)

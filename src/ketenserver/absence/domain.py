@@ -32,6 +32,7 @@ from ketenserver.absence.errors import (
     UnknownAbsenceKind,
     WrongAgeForKind,
 )
+from ketenserver.absence.municipalities import Municipality
 
 
 class Status(StrEnum):
@@ -61,7 +62,6 @@ ABSENCE_KINDS: dict[str, str] = {
 MIN_AGE, MAX_AGE = 5, 23
 """Compulsory education starts at 5; RMC reports of early school leavers reach to 23."""
 FIRST_LESSON_HOUR, LAST_LESSON_HOUR = 1, 12
-MAX_ATTACHMENTS = 10
 
 
 @dataclass(frozen=True)
@@ -164,12 +164,6 @@ class AbsenceDay:
     day: dt.date
     whole_day: bool
     lesson_hours: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Municipality:
-    code: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -318,13 +312,14 @@ def check_kind_and_age(kind: str, birth: dt.date, period: Period) -> None:
         raise WrongAgeForKind(kind, "18 jaar of ouder")
 
 
-def check_report(report: NewReport, today: dt.date, limits: Limits) -> None:
-    """Every rule of a new report, in the order a vendor reads the message."""
+def check_report(report: NewReport, today: dt.date, limits: Limits) -> tuple[AttachmentInfo, ...]:
+    """Every rule of a new report, in the order a vendor reads the message; what is kept of each
+    attachment."""
     check_student(report.student)
     check_school_year(report.school_year)
     check_period(report.period, today)
     check_kind_and_age(report.kind, report.student.birth_date, report.period)
-    check_attachments(report.attachments, limits)
+    return check_attachments(report.attachments, limits)
 
 
 # --- Attachments -------------------------------------------------------------------------------

@@ -28,9 +28,7 @@ Fault messages describe the rule and never echo personal data (the journal keeps
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from ketenserver.errors import BusinessError
+from ketenserver.errors import RuleError
 from ketenserver.faults import FaultSpec
 
 INVALID_BSN = FaultSpec("VZL-1001", "Client", "Invalid BSN", "Bsn: 9 digits passing the 11-test")
@@ -116,14 +114,8 @@ FAULTS: tuple[FaultSpec, ...] = (
 )
 
 
-class VerzuimError(BusinessError):
-    """A refusal by a Verzuimloket rule; the subclass fixes the code and the default field."""
-
-    spec: ClassVar[FaultSpec]
-    default_field: ClassVar[str | None] = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(self.spec.code, message, field=field or self.default_field)
+class VerzuimError(RuleError):
+    """A refusal by a Verzuimloket rule."""
 
 
 class InvalidBsn(VerzuimError):

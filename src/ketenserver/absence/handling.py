@@ -125,7 +125,7 @@ class Municipalities:
 
     def _school(self, oin: str) -> tuple[int, int]:
         with self._sessions() as session:  # most passes find nothing: look before taking the lock
-            now = self._clock() + storage.clock_offset(session, oin)
+            now = storage.sandbox_now(session, oin, self._clock())
             idle = (not storage.due_reports(session, oin, now, 1)
                     and not storage.has_closed_before(session, oin, now - self._rules.cleanup))
         if idle:
@@ -134,18 +134,18 @@ class Municipalities:
         while True:
             with self._writes(), self._sessions() as session:
                 storage.lock_school(session, oin)  # then read: another process may have acted already
-                now = self._clock() + storage.clock_offset(session, oin)
+                now = storage.sandbox_now(session, oin, self._clock())
                 due = storage.due_reports(session, oin, now, BATCH)
                 for row in due:
                     # A step is due at next_step_at, which may lie well before the clock: reply then.
-                    at = storage.aware(row.next_step_at) or now
+                    at = storage.aware(row.next_step_at) if row.next_step_at is not None else now
                     give_reply(session, row, _next_status(row), at, self._rules)
                 session.commit()
             replies += len(due)
             if not due:  # a report taken up may be due to close at once when the clock moved far
                 break
         with self._writes(), self._sessions() as session:
-            now = self._clock() + storage.clock_offset(session, oin)
+            now = storage.sandbox_now(session, oin, self._clock())
             cleaned = storage.clean_up(session, oin, now - self._rules.cleanup)
             session.commit()
         return replies, cleaned
@@ -169,7 +169,7 @@ def force_reply(session: Session, meldingnummer: str, status: domain.Status, *, 
     session.refresh(row)
     if row.status == domain.Status.INGETROKKEN:
         raise WrongStatus(row.status, "replied to")
-    at = now + storage.clock_offset(session, row.organisation_oin)
+    at = storage.sandbox_now(session, row.organisation_oin, now)
     return give_reply(session, row, status, at, rules, explanation)
 
 

@@ -180,21 +180,26 @@ def _ensure_school(session: Session, oin: str) -> None:
     session.execute(insert(School).values(organisation_oin=oin).on_conflict_do_nothing())
 
 
+def _advance(session: Session, oin: str, by: int) -> int:
+    """Add *by* to the school's last change number and return it; the row stays locked until the
+    transaction ends. The school's first change creates its row."""
+    statement = (update(School).where(School.organisation_oin == oin)
+                 .values(last_change=School.last_change + by).returning(School.last_change))
+    number = session.execute(statement).scalar_one_or_none()
+    if number is None:
+        _ensure_school(session, oin)
+        number = session.execute(statement).scalar_one()
+    return int(number)
+
+
 def next_change(session: Session, oin: str) -> int:
     """Take the school's next change number; holds the school's row until the transaction ends."""
-    _ensure_school(session, oin)
-    number: int = session.execute(
-        update(School).where(School.organisation_oin == oin)
-        .values(last_change=School.last_change + 1).returning(School.last_change)
-    ).scalar_one()
-    return number
+    return _advance(session, oin, 1)
 
 
 def lock_school(session: Session, oin: str) -> None:
     """Hold the school's row (as :func:`next_change` does) without taking a number."""
-    _ensure_school(session, oin)
-    session.execute(update(School).where(School.organisation_oin == oin)
-                    .values(last_change=School.last_change))
+    _advance(session, oin, 0)
 
 
 def last_change(session: Session, oin: str) -> int:
@@ -207,9 +212,9 @@ def clock_offset(session: Session, oin: str) -> dt.timedelta:
     return dt.timedelta(seconds=int(value or 0))
 
 
-def clock_offsets(session: Session) -> dict[str, dt.timedelta]:
-    return {oin: dt.timedelta(seconds=seconds)
-            for oin, seconds in session.execute(select(School.organisation_oin, School.clock_offset_seconds))}
+def sandbox_now(session: Session, oin: str, now: dt.datetime) -> dt.datetime:
+    """The school's sandbox clock at real time *now*, in whole seconds (as the counter answers)."""
+    return now.replace(microsecond=0) + clock_offset(session, oin)
 
 
 def move_clock(session: Session, oin: str, by: dt.timedelta) -> dt.timedelta:
@@ -384,11 +389,11 @@ def reply(row: ReplyRow) -> domain.Reply:
     return domain.Reply(
         sequence=row.sequence, meldingnummer=row.meldingnummer, status=domain.Status(row.status),
         handler=domain.Handler(row.handler_name, row.handler_phone, row.handler_email),
-        explanation=row.explanation, at=_aware(row.at),
+        explanation=row.explanation, at=aware(row.at),
     )
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
+def aware(moment: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; every stored moment is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
@@ -400,10 +405,10 @@ def attachment_info(row: AttachmentRow) -> domain.AttachmentInfo:
 def report(row: ReportRow) -> domain.Report:
     withdrawal = None
     if row.withdrawal_reason is not None and row.withdrawn_at is not None:
-        withdrawal = domain.Withdrawal(row.withdrawal_reason, _aware(row.withdrawn_at))
+        withdrawal = domain.Withdrawal(row.withdrawal_reason, aware(row.withdrawn_at))
     return domain.Report(
         meldingnummer=row.meldingnummer, change_number=row.change_number, status=domain.Status(row.status),
-        registered_at=_aware(row.registered_at), previous=row.previous,
+        registered_at=aware(row.registered_at), previous=row.previous,
         municipality=domain.Municipality(row.municipality_code, row.municipality_name),
         content=_new_report(row.content), attachments=tuple(attachment_info(a) for a in row.attachments),
         days=tuple(_day(d) for d in row.days), withdrawal=withdrawal,
@@ -415,9 +420,3 @@ def content_of(row: ReportRow) -> domain.NewReport:
     return _new_report(row.content)
 
 
-def attachments_of(row: ReportRow) -> tuple[domain.AttachmentInfo, ...]:
-    return tuple(attachment_info(a) for a in row.attachments)
-
-
-def aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else _aware(moment)

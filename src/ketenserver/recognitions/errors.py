@@ -31,9 +31,7 @@ the message must hold no personal data.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from ketenserver.errors import BusinessError
+from ketenserver.errors import RuleError
 from ketenserver.faults import FaultSpec
 
 UNKNOWN_LEERBEDRIJF = FaultSpec(
@@ -130,14 +128,8 @@ FAULTS: tuple[FaultSpec, ...] = (
 )
 
 
-class SbbError(BusinessError):
-    """A refusal by an SBB rule; the subclass fixes the code and the default field."""
-
-    spec: ClassVar[FaultSpec]
-    default_field: ClassVar[str | None] = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(self.spec.code, message, field=field or self.default_field)
+class SbbError(RuleError):
+    """A refusal by an SBB rule."""
 
 
 class UnknownLeerbedrijf(SbbError):
