@@ -52,7 +52,8 @@ def envelope(base_url: str, payload: bytes, *, env_prefixes=("soapenv", "soapenv
 
 
 def xmlsec_sign(root, files, *, parts, id_attr=(ns.WSU, "Id"), signature_method=xmlsec.Transform.RSA_SHA256,
-                digest=xmlsec.Transform.SHA256, enveloped=False, inclusive=None, signature_first=True):
+                digest=xmlsec.Transform.SHA256, enveloped=False, inclusive=None, signature_first=True,
+                signed_info_inclusive=None):
     """Sign ``parts`` (names) the way zeep's BinarySignature does, optionally in other stacks' shapes."""
     header = root.find(ns.HEADER)
     security = header.find(ns.SECURITY)
@@ -62,6 +63,9 @@ def xmlsec_sign(root, files, *, parts, id_attr=(ns.WSU, "Id"), signature_method=
         **{name: header.find(ns.qn(ns.WSA, name)) for name in ("To", "From", "Action", "MessageID")},
     }
     signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, signature_method)
+    if signed_info_inclusive is not None:  # WSS4J's default: a PrefixList for SignedInfo's own c14n
+        c14n = signature.find(f"{{{ns.DS}}}SignedInfo/{{{ns.DS}}}CanonicalizationMethod")
+        etree.SubElement(c14n, f"{{{EC}}}InclusiveNamespaces", PrefixList=signed_info_inclusive)
     key_info = xmlsec.template.ensure_key_info(signature)
     token = etree.Element(ns.BINARY_SECURITY_TOKEN, {"ValueType": ns.X509_TOKEN, "EncodingType": ns.BASE64_BINARY})
     token.set(ns.qn(ns.WSU, "Id"), f"X509-{uuid.uuid4().hex}")
@@ -136,3 +140,19 @@ def test_wss4j_shape_is_accepted(post, base_url, payload, school_files):
     data = xmlsec_sign(root, school_files, parts=ALL, inclusive="soapenv wsa")
     response = post(data, PATH)
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("prefixes", ["soapenv", "soapenv wsa", "#default soapenv", ""])
+def test_wss4j_inclusive_namespaces_in_signed_info_are_accepted(post, base_url, payload, school_files, prefixes):
+    """WSS4J writes ec:InclusiveNamespaces inside SignedInfo's CanonicalizationMethod by default."""
+    root = envelope(base_url, payload(), env_prefixes=("soapenv", "SOAP-ENV"))
+    data = xmlsec_sign(root, school_files, parts=ALL, inclusive="soapenv wsa", signed_info_inclusive=prefixes)
+    response = post(data, PATH)
+    assert response.status_code == 200, response.text
+
+
+def test_wss4j_inclusive_namespaces_in_signed_info_still_protect_the_body(post, base_url, payload, school_files):
+    root = envelope(base_url, payload(), env_prefixes=("soapenv", "SOAP-ENV"))
+    data = xmlsec_sign(root, school_files, parts=ALL, inclusive="soapenv wsa", signed_info_inclusive="soapenv")
+    response = post(data.replace(b"Bakkerij De Vries", b"Bakkerij De Vos"), PATH)
+    assert fault_code(response.content) == "0111"
