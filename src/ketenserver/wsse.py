@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ MAX_REFERENCES = 16
 """Body, Timestamp and seven WS-A headers need nine; more is refused before any digest is computed."""
 MAX_TRANSFORMS = 3
 WSU_ID = ns.qn(ns.WSU, "Id")
+log = logging.getLogger(__name__)
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -247,8 +249,21 @@ def verify(
     ``required`` maps a part's name (for fault messages) to the element at its expected position
     (the envelope's Body, the Security header's Timestamp, each WS-Addressing header). A part
     signed elsewhere (a wrapping attack moves the signed Body into another header) does not count.
-    Whatever the shape of the Signature, a failure is an :class:`ExchangeError` naming the rule.
+    Whatever the shape of the Signature, a failure is an :class:`ExchangeError` naming the rule:
+    an error this module did not foresee is logged and refused as 0111, never answered as 0500.
     """
+    try:
+        return _verify(root, security, required)
+    except ExchangeError:
+        raise
+    except Exception:
+        log.exception("a Signature the verifier did not foresee")
+        raise ExchangeError("0111", "The ds:Signature could not be processed; check its structure against "
+                            "XML-DSig and WB004-WB010.", field="Signature") from None
+
+
+def _verify(root: etree._Element, security: etree._Element, required: Mapping[str, etree._Element]
+            ) -> VerifiedSignature:
     signatures = security.findall(ns.SIGNATURE)
     if len(signatures) != 1:
         raise ExchangeError("0110", "The Security header must hold exactly one ds:Signature (WB013).",

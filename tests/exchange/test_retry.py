@@ -18,7 +18,7 @@ from ketenserver import namespaces as ns
 from ketenserver.context import ENVIRON_KEY
 from ketenserver.contracts import WsdlOperation
 from ketenserver.exchange.pipeline import Endpoint
-from ketenserver.exchange.storage import SeenSignature
+from ketenserver.exchange.storage import JournalEntry, SeenSignature
 from ketenserver.testing import RequestBuilder, fault_code
 
 NS = "urn:test:retry"
@@ -77,8 +77,8 @@ def send(app, endpoint, pki):
     tls_pem = school.cert.read_text()
     builder = RequestBuilder.from_files(school.cert, school.key, "https://localhost/retry-test/2W-be-S", school.oin)
 
-    def post(message_id: str | None = None, operation: str = "Register") -> tuple[str, bytes]:
-        data = builder.build(f'<r:{operation} xmlns:r="{NS}"><r:Wat>x</r:Wat></r:{operation}>'.encode(),
+    def post(message_id: str | None = None, operation: str = "Register", wat: str = "x") -> tuple[str, bytes]:
+        data = builder.build(f'<r:{operation} xmlns:r="{NS}"><r:Wat>{wat}</r:Wat></r:{operation}>'.encode(),
                              action=f"{NS}:{operation}", message_id=message_id).bytes()
         environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(data)), "wsgi.input": BytesIO(data),
                    "CONTENT_TYPE": "text/xml; charset=utf-8", "SSL_CLIENT_CERT": tls_pem}
@@ -110,6 +110,24 @@ def test_retry_returns_the_original_reply_without_doing_the_work_again(send, cou
     assert counter.calls == 1 and _work_rows(engine) == before + 1
     _, other = send()  # a new MessageID is new work
     assert _nummer(other) != _nummer(first) and counter.calls == 2
+
+
+def test_another_message_under_a_used_message_id_is_refused_and_does_no_work(send, counter, engine):
+    """Issue 10, finding 6: it once got the stale reply, and its sender believed it was registered."""
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    status, first = send(message_id, wat="eerste melding")
+    assert status.startswith("200"), first
+    before = _work_rows(engine)
+    status, other = send(message_id, wat="tweede melding")
+    assert status.startswith("500") and fault_code(other) == "0011"
+    assert b"already used for another Register message" in other and _nummer(other) is None
+    assert counter.calls == 1 and _work_rows(engine) == before
+    with Session(engine) as session:
+        outcomes = session.execute(select(JournalEntry.outcome, JournalEntry.fault_code)
+                                   .where(JournalEntry.message_id == message_id).order_by(JournalEntry.id)).all()
+    assert [tuple(row) for row in outcomes] == [("accepted", None), ("refused", "0011")]
+    _, again = send(message_id, wat="eerste melding")  # the true retry still gets the original reply
+    assert _nummer(again) == _nummer(first) and counter.calls == 1
 
 
 def test_state_changing_request_requires_from(send, app, endpoint, pki):

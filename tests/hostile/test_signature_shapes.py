@@ -214,3 +214,15 @@ def test_the_server_answers_a_client_fault(signed, post, shape: str) -> None:
     code = fault_code(response.content)
     assert code in SECURITY_CODES, (shape, code, response.text[:500])
     assert b"<faultcode>soapenv:Client</faultcode>" in response.content or b":Client<" in response.content
+
+
+def test_an_error_the_verifier_did_not_foresee_is_a_security_fault(signed, monkeypatch) -> None:
+    root = signed()
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a library failing in a way nobody foresaw")
+
+    monkeypatch.setattr(wsse, "_register_ids", broken)
+    with pytest.raises(ExchangeError) as refused:
+        wsse.verify(root, root.find(f"{ns.HEADER}/{ns.SECURITY}"), _required(root))
+    assert refused.value.code == "0111" and "RuntimeError" not in refused.value.message

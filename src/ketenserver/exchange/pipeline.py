@@ -99,6 +99,27 @@ class _Answer:
     relates_to: str | None = None
 
 
+def request_digest(payload: etree._Element) -> str:
+    """What makes a retry the same message: its Body child in exclusive c14n (a fresh signature,
+    Timestamp, Ids or envelope prefixes do not change it; any other byte of the Body does)."""
+    return hashlib.sha256(etree.tostring(payload, method="c14n", exclusive=True)).hexdigest()
+
+
+def _retried(stored: storage.StoredReply, operation: WsdlOperation, digest: str | None, exchange: Exchange,
+             verdict: str) -> etree._Element:
+    """The stored reply for a retry; another message under a used MessageID is refused (0011)."""
+    message_id = stored.message_id
+    if stored.operation != operation.name:
+        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for {stored.operation}; a "
+                            "retry must repeat the same operation.", field="MessageID")
+    if stored.request_digest is not None and stored.request_digest != digest:
+        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for another "
+                            f"{operation.name} message: a retry must repeat the same Body. Send a new "
+                            "message with a new MessageID.", field="MessageID")
+    exchange.outcome, exchange.verdict = "retried", verdict
+    return parse_trusted(stored.body)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -310,17 +331,13 @@ class Pipeline:
         if not self._registry(("organisation", organisation, "")):
             raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
                                 field="OIN")
+        digest = request_digest(payload) if changes_state else None
         with self._writes() if changes_state else contextlib.nullcontext(), self._sessions() as session:
             message_id = exchange.message_id or ""
             if changes_state:
                 stored = storage.stored_reply(session, organisation, message_id)
                 if stored is not None:
-                    if stored.operation != operation.name:
-                        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for "
-                                            f"{stored.operation}; a retry must repeat the same operation.",
-                                            field="MessageID")
-                    exchange.outcome, exchange.verdict = "retried", "retry answered with the stored reply"
-                    answer.payload = parse_trusted(stored.body)
+                    answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply")
                     return answer
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
                                now=now, profile=endpoint.profile, token_key=self._token_key,
@@ -333,14 +350,14 @@ class Pipeline:
                 stored = self._stored_after_refusal(session, organisation, message_id) if changes_state else None
                 if stored is None or stored.operation != operation.name:
                     raise
-                exchange.outcome, exchange.verdict = "retried", "concurrent retry answered with the stored reply"
-                answer.payload = parse_trusted(stored.body)
+                answer.payload = _retried(stored, operation, digest, exchange,
+                                          "concurrent retry answered with the stored reply")
                 return answer
             validate_payload(endpoint.schema, answer.payload, outbound=True)
             if changes_state:
                 session.add(storage.StoredReply(
                     organisation_oin=organisation, message_id=message_id, operation=operation.name,
-                    body=etree.tostring(answer.payload), created_at=now))
+                    body=etree.tostring(answer.payload), created_at=now, request_digest=digest))
             try:
                 session.commit()
             except IntegrityError:
@@ -349,8 +366,8 @@ class Pipeline:
                 stored = storage.stored_reply(session, organisation, message_id) if changes_state else None
                 if stored is None:
                     raise
-                exchange.outcome, exchange.verdict = "retried", "concurrent retry answered with the stored reply"
-                answer.payload = parse_trusted(stored.body)
+                answer.payload = _retried(stored, operation, digest, exchange,
+                                          "concurrent retry answered with the stored reply")
         return answer
 
     @staticmethod

@@ -71,6 +71,9 @@ class StoredReply(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     """The response's Body child, serialised; headers and signature are made fresh per reply."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 (hex) of the request's Body child in exclusive c14n: a retry must match it. None
+    for replies stored before migration 0009."""
 
 
 class JournalEntry(Base):
