@@ -214,3 +214,40 @@ def test_far_oversized_request_still_gets_a_soap_fault(post, settings):
     response = post(b"<a>" + b"x" * (settings.max_request_bytes * 4) + b"</a>")
     assert response.status_code == 500
     assert fault_code(response.content) == "0101"
+
+
+def _confirmation(content: bytes) -> str | None:
+    envelope = _response_envelope(content)
+    assert envelope.security is not None, "response is not signed"
+    found = envelope.security.findall(ns.qn(ns.WSSE11, "SignatureConfirmation"))
+    assert len(found) <= 1
+    return found[0].get("Value") if found else None
+
+
+@pytest.mark.parametrize(("naam", "postcode", "code"), [
+    ("B.V.", "1012 AB", "SBB-1003"),  # a business rule of the service: a name that is only a legal form
+    ("x" * 300, "1012 AB", "0004"),  # the XSD: Naam is too long
+], ids=["business-fault", "schema-fault"])
+def test_a_fault_after_the_signature_verified_confirms_it(post, school, payload, pki, naam, postcode, code):
+    """Issue 10, finding 7: faults once carried no SignatureConfirmation (WB014)."""
+    built = school.build(payload(naam=naam, postcode=postcode), action=ACTION)
+    response = post(built.bytes())
+    assert fault_code(response.content) == code, response.text
+    _verify_server_signature(response.content, pki)
+    assert _confirmation(response.content) == built.signature_value
+
+
+def test_a_signer_who_may_not_act_for_the_tls_client_is_refused_with_a_confirmation(post, builder_for, payload,
+                                                                                      tls_for):
+    built = builder_for("school-30AB").build(payload(), action=ACTION)  # TLS as 25LX, signed by 30AB
+    response = post(built.bytes(), session=tls_for("school-25LX"))
+    assert fault_code(response.content) == "0002"
+    assert _confirmation(response.content) == built.signature_value
+
+
+def test_a_signature_that_does_not_verify_gets_no_confirmation(post, school, payload):
+    built = school.build(payload(), action=ACTION)
+    built.body[0][0].text = "Bakkerij Jansen"
+    response = post(built.bytes())
+    assert fault_code(response.content) == "0111"
+    assert _confirmation(response.content) is None

@@ -173,7 +173,7 @@ class Pipeline:
                             request_id=request_id)
         answer = _Answer()
         try:
-            answer = self._process(endpoint, environ, exchange)
+            self._process(endpoint, environ, exchange, answer)
             if exchange.outcome == "refused":  # the default; "retried" stays
                 exchange.outcome, exchange.verdict = "accepted", "accepted"
         except KetenError as error:
@@ -199,7 +199,7 @@ class Pipeline:
             # A read-only request's signature is remembered with its journal entry (one write
             # instead of two); seen before means this was a replay after all, and nothing changed.
             replay = fault_for(_replay())
-            answer = _Answer(fault=replay, relates_to=exchange.message_id)
+            answer = _Answer(fault=replay, relates_to=exchange.message_id, confirm=answer.confirm)
             exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", replay.faultstring
             body = exchange.response = self._render(endpoint, answer)
             self._journal.record(exchange, (time.perf_counter() - started) * 1000)
@@ -310,7 +310,9 @@ class Pipeline:
                                 field="SOAPAction")
         return operation
 
-    def _process(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange) -> _Answer:
+    def _process(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange, answer: _Answer) -> None:
+        """Fill in ``answer``. Its ``confirm`` is set as soon as the request's signature verified,
+        so every reply after that point, a fault too, carries the SignatureConfirmation (WB014)."""
         tls_oin = self._tls_identity(environ, exchange)
         raw = self._read(environ, exchange)
         envelope = read_envelope(parse_untrusted(raw))
@@ -320,11 +322,11 @@ class Pipeline:
         changes_state = operation.name in endpoint.state_changing
         check_request_addressing(envelope, endpoint_path=endpoint.path, requires_from=changes_state)
         now = self._clock()
-        answer = _Answer(action=operation.output_action)
+        answer.action = operation.output_action
         organisation = tls_oin
         payload = envelope.payload
         if endpoint.signed:
-            payload, organisation, answer.confirm = self._verify(envelope, tls_oin, exchange, now,
+            payload, organisation = self._verify(envelope, tls_oin, exchange, now, answer,
                                                                  remember_now=changes_state)
         exchange.organisation_oin = organisation
         validate_payload(endpoint.schema, payload)
@@ -338,7 +340,7 @@ class Pipeline:
                 stored = storage.stored_reply(session, organisation, message_id)
                 if stored is not None:
                     answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply")
-                    return answer
+                    return
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
                                now=now, profile=endpoint.profile, token_key=self._token_key,
                                settings=self._settings)
@@ -352,7 +354,7 @@ class Pipeline:
                     raise
                 answer.payload = _retried(stored, operation, digest, exchange,
                                           "concurrent retry answered with the stored reply")
-                return answer
+                return
             validate_payload(endpoint.schema, answer.payload, outbound=True)
             if changes_state:
                 session.add(storage.StoredReply(
@@ -368,16 +370,19 @@ class Pipeline:
                     raise
                 answer.payload = _retried(stored, operation, digest, exchange,
                                           "concurrent retry answered with the stored reply")
-        return answer
+        return
 
     @staticmethod
     def _stored_after_refusal(session: Session, organisation: str, message_id: str) -> storage.StoredReply | None:
         session.rollback()  # a fresh transaction sees what the original committed
         return storage.stored_reply(session, organisation, message_id)
 
-    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, *,
-                remember_now: bool) -> tuple[etree._Element, str, str]:
-        """Message security; returns the signed Body content, the organisation and the SignatureValue.
+    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, answer: _Answer, *,
+                remember_now: bool) -> tuple[etree._Element, str]:
+        """Message security; returns the signed Body content and the organisation.
+
+        Once the signature and its certificate verified, ``answer.confirm`` holds the
+        SignatureValue: every reply from then on confirms it, whatever is refused next.
 
         The signature goes into the replay memory before the work when the operation changes
         state (``remember_now``); for a query it is remembered with the journal entry.
@@ -399,6 +404,7 @@ class Pipeline:
             raise ExchangeError("0114", f"The signing certificate is not trusted: {error.message}",
                                 field="BinarySecurityToken") from None
         exchange.signer_oin = signer_oin
+        answer.confirm = verified.signature_value
         organisation = self._authorise(tls_oin, signer_oin)
         digest = hashlib.sha256(verified.signature_value.encode()).hexdigest()
         # Past Created + max_age the message is stale anyway, so that is as long as memory must last.
@@ -411,7 +417,7 @@ class Pipeline:
                 if not storage.remember_signature(session, digest, expires):
                     raise _replay()
         body = verified.signed_parts["Body"]
-        return body[0], organisation, verified.signature_value
+        return body[0], organisation
 
     def _forget_expired(self, now: datetime) -> None:
         if now < self._next_purge:
