@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import xmlsec
 from cryptography import x509
@@ -45,7 +46,9 @@ from ketenserver import namespaces as ns
 from ketenserver.errors import ExchangeError
 
 _XMLDSIG_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
-SIGNATURE_METHODS: Mapping[str, xmlsec.Transform] = {
+Transform = Any
+"""A libxmlsec1 transform (xmlsec.constants.Transform*; its stubs give the class no public name)."""
+SIGNATURE_METHODS: Mapping[str, Transform] = {
     _XMLDSIG_MORE + "rsa-sha256": xmlsec.constants.TransformRsaSha256,
     _XMLDSIG_MORE + "rsa-sha384": xmlsec.constants.TransformRsaSha384,
     _XMLDSIG_MORE + "rsa-sha512": xmlsec.constants.TransformRsaSha512,
@@ -54,13 +57,13 @@ SIGNATURE_METHODS: Mapping[str, xmlsec.Transform] = {
     _XMLDSIG_MORE + "ecdsa-sha512": xmlsec.constants.TransformEcdsaSha512,
 }
 """Accepted SignatureMethod algorithms (RSA-PSS is not: libxmlsec1's Python binding lacks it)."""
-DIGEST_METHODS: Mapping[str, xmlsec.Transform] = {
+DIGEST_METHODS: Mapping[str, Transform] = {
     "http://www.w3.org/2001/04/xmlenc#sha256": xmlsec.constants.TransformSha256,
     _XMLDSIG_MORE + "sha384": xmlsec.constants.TransformSha384,
     "http://www.w3.org/2001/04/xmlenc#sha512": xmlsec.constants.TransformSha512,
 }
 _ENVELOPED = SignatureConstructionMethod.enveloped.value
-_TRANSFORMS: Mapping[str, xmlsec.Transform] = {
+_TRANSFORMS: Mapping[str, Transform] = {
     ns.EXC_C14N: xmlsec.constants.TransformExclC14N,
     _ENVELOPED: xmlsec.constants.TransformEnveloped,
 }
@@ -169,8 +172,8 @@ class VerifiedSignature:
     """Each required part by name: the element in the message itself, whose digest verified."""
 
 
-def _algorithm(element: etree._Element | None, what: str, allowed: Mapping[str, xmlsec.Transform]
-               ) -> xmlsec.Transform:
+def _algorithm(element: etree._Element | None, what: str, allowed: Mapping[str, Transform]
+               ) -> Transform:
     algorithm = element.get("Algorithm") if element is not None else None
     transform = allowed.get(algorithm or "")
     if transform is None:

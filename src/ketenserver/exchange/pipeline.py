@@ -339,7 +339,8 @@ class Pipeline:
             if changes_state:
                 stored = storage.stored_reply(session, organisation, message_id)
                 if stored is not None:
-                    answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply")
+                    answer.payload = _retried(stored, operation, digest, exchange,
+                                              "retry answered with the stored reply")
                     return
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
                                now=now, profile=endpoint.profile, token_key=self._token_key,
