@@ -152,7 +152,7 @@ def verzuimmelding(value: Any) -> Verzuimmelding:
         zichtbaar_voor_gemeente=bool(specificatie.ZichtbaarVoorGemeente),
         vorig_meldingnummer=_text(value.VorigMeldingnummer), vermoedelijke_reden=_text(value.VermoedelijkeReden),
         toelichting=_text(value.Toelichting), ondernomen_actie=_text(value.OndernomenActie),
-        toelichting_actie=_text(value.ToelichtingActie), bijlagen=_bijlagen(value.Bijlagen),
+        toelichting_actie=_text(value.ToelichtingActie), bijlagen=_bijlagen(value.OntvangenBijlagen),
         verzuimdagen=tuple(_verzuimdag(d) for d in _items(specificatie.Verzuimdagen, "Verzuimdag")),
         intrekking=None if intrekking is None else Intrekking(str(intrekking.Reden), intrekking.Tijdstip),
         terugmeldingen=tuple(terugmelding(t) for t in _items(value.Terugmeldingen, "Terugmelding")),
@@ -162,7 +162,7 @@ def verzuimmelding(value: Any) -> Verzuimmelding:
 def registratie(value: Any) -> Registratie:
     """Map zeep's ``IndienenVerzuimmeldingResponse`` or ``KlonenVerzuimmeldingResponse``."""
     return Registratie(str(value.Meldingnummer), str(value.Status), value.Geregistreerd, _gemeente(value.Gemeente),
-                       _bijlagen(value.Bijlagen), _text(getattr(value, "VorigMeldingnummer", None)))
+                       _bijlagen(value.OntvangenBijlagen), _text(getattr(value, "VorigMeldingnummer", None)))
 
 
 def _unwrapped(value: Any, name: str) -> Any:
@@ -222,14 +222,14 @@ class VerzuimloketClient(ServiceClient):
         """One page of the school's reports changed after *cursor* (each at its latest state);
         send :attr:`Pagina.cursor` next. ``pagina_grootte`` 1 to 500, the counter's default 100."""
         result = self._call("SynchroniserenVerzuimmeldingen", Cursor=cursor, PaginaGrootte=pagina_grootte)
-        return Pagina(tuple(verzuimmelding(item) for item in result.Verzuimmelding or ()), int(result.Cursor),
-                      bool(result.Meer))
+        return Pagina(tuple(verzuimmelding(item) for item in result.Verzuimmelding or ()),
+                      int(result.VolgendeCursor), bool(result.Meer))
 
     def ophalen_terugmeldingen(self, cursor: int = 0, pagina_grootte: int | None = None) -> Pagina[Terugmelding]:
         """One page of the municipalities' replies given after *cursor*."""
         result = self._call("OphalenTerugmeldingen", Cursor=cursor, PaginaGrootte=pagina_grootte)
-        return Pagina(tuple(terugmelding(item) for item in result.Terugmelding or ()), int(result.Cursor),
-                      bool(result.Meer))
+        return Pagina(tuple(terugmelding(item) for item in result.Terugmelding or ()),
+                      int(result.VolgendeCursor), bool(result.Meer))
 
     def alle_wijzigingen(self, cursor: int = 0, *, pagina_grootte: int | None = None) -> Iterator[Verzuimmelding]:
         """Every report changed after *cursor*, page after page. To resume later, keep the

@@ -234,6 +234,7 @@ class Registratie:
     geregistreerd: dt.datetime
     gemeente: Gemeente
     bijlagen: tuple[BijlageGegevens, ...] = ()
+    """The attachments as the counter received them (the contract's ``OntvangenBijlagen``)."""
     vorig_meldingnummer: str | None = None
     """The earlier report a follow-up (klonen) continues; None for a new report."""
 
@@ -286,6 +287,7 @@ class Verzuimmelding:
     ondernomen_actie: str | None = None
     toelichting_actie: str | None = None
     bijlagen: tuple[BijlageGegevens, ...] = ()
+    """The attachments as the counter holds them (the contract's ``OntvangenBijlagen``)."""
     verzuimdagen: tuple[Verzuimdag, ...] = ()
     intrekking: Intrekking | None = None
     """Reason and moment, once withdrawn."""
@@ -299,4 +301,5 @@ class Pagina(Generic[T]):
 
     items: tuple[T, ...]
     cursor: int
+    """The cursor to send for the next page (the contract's ``VolgendeCursor``)."""
     meer: bool

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +33,13 @@ RETENTION_JOB = "journal-retention"
 RETENTION_INTERVAL = 60.0
 
 
-def _spyne_app(feature: Feature) -> Any:
+def _spyne_app(feature: Feature, max_request_bytes: int) -> Any:
+    """spyne behind the pipeline, which has bounded the request already.
+
+    spyne's own limit (``max_content_length``, 2 MiB by default) would otherwise cut the valid
+    messages between 2 MiB and ``max_request_bytes`` short with an untyped fault (issue 10): it
+    gets the pipeline's limit plus room for the envelope the pipeline wraps around the Body.
+    """
     load_spyne()
     from spyne import Application
     from spyne.protocol.soap import Soap11
@@ -41,7 +48,7 @@ def _spyne_app(feature: Feature) -> Any:
     namespace = contracts.operations(feature.key)[0].input_element.split("}")[0][1:]
     application = Application(list(feature.spyne_services), tns=namespace, name=feature.key,
                               in_protocol=Soap11(validator=None), out_protocol=Soap11())
-    return WsgiApplication(application)
+    return WsgiApplication(application, max_content_length=max_request_bytes + 64 * 1024)
 
 
 @dataclass
@@ -71,8 +78,8 @@ class KetenApp:
             return _plain(start_response, "405 Method Not Allowed", "Use POST for SOAP and GET for contracts.\n")
         query = environ.get("QUERY_STRING", "").lower()
         if endpoint is not None and query in ("wsdl", "wsdl="):
-            address = f"{_base_url(environ)}{endpoint.path}"
-            return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, address))
+            address = f"{self.base_url(environ)}{endpoint.path}"
+            return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, endpoint.profile, address))
         if path.startswith("/xsd/") and _SCHEMA_NAME.match(path[5:]):
             try:
                 return _xml(start_response, contracts.xsd_path(path[5:]).read_bytes())
@@ -85,11 +92,29 @@ class KetenApp:
         return _plain(start_response, "404 Not Found", "No such service or contract; see / for the list.\n")
 
     def index(self, environ: dict[str, Any]) -> str:
-        base = _base_url(environ)
+        base = self.base_url(environ)
         lines = ["ketenserver: chain test server (development use only)", ""]
         for endpoint in self.endpoints.values():
             lines.append(f"{endpoint.feature_key:<20} {endpoint.profile:<8} {base}{endpoint.path}?wsdl")
         return "\n".join(lines) + "\n"
+
+    def base_url(self, environ: dict[str, Any]) -> str:
+        """The address clients reach this server at, as the served WSDLs and the index name it.
+
+        ``public_url`` when set (a server behind a proxy). Otherwise the request's Host header, but
+        only when it names this server: a name it is known by (its ``host`` setting, ``localhost``,
+        ``127.0.0.1``, ``::1``, the machine's host name) and the port it listens on. Any other Host
+        (a forged ``Host: evil.example``, a name of somebody else's) gets the configured address,
+        ``https://<host>:<port>``, so that a WSDL never sends clients elsewhere."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        listening = _port(environ.get("SERVER_PORT")) or self.settings.port or 443
+        scheme = "https" if environ.get("wsgi.url_scheme", "https") == "https" else "http"
+        host, port = _host_and_port(environ.get("HTTP_HOST", ""), default_port=443 if scheme == "https" else 80)
+        if host is not None and port == listening and host in _own_names(self.settings.host):
+            return f"{scheme}://{_netloc(host, port)}"
+        configured = self.settings.host if self.settings.host not in _WILDCARDS else socket.gethostname()
+        return f"https://{_netloc(configured.lower(), listening)}"
 
     def start_background(self) -> None:
         """Run each feature's job every so many seconds as its ``background_interval`` setting says
@@ -115,9 +140,37 @@ class KetenApp:
         self.engine.dispose()
 
 
-def _base_url(environ: dict[str, Any]) -> str:
-    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT')}"
-    return f"{environ.get('wsgi.url_scheme', 'https')}://{host}"
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (names, not a bind)
+
+
+def _own_names(configured: str) -> frozenset[str]:
+    names = {"localhost", "127.0.0.1", "::1", socket.gethostname().lower()}
+    if configured not in _WILDCARDS:
+        names.add(configured.lower())
+    return frozenset(names)
+
+
+def _port(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() and len(text) <= 5 else None
+
+
+def _host_and_port(header: str, *, default_port: int) -> tuple[str | None, int | None]:
+    """A Host header as a lower-case host (IPv6 without its brackets) and a port; None when malformed."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        host, bracket, rest = header[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None, None
+        port_text = rest[1:]
+    else:
+        host, _, port_text = header.partition(":")
+    if not host:
+        return None, None
+    return host, _port(port_text) if port_text else default_port
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
@@ -162,7 +215,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     endpoints: dict[str, Endpoint] = {}
     for feature in FEATURES:
         operations = {op.input_element: op for op in contracts.operations(feature.key)}
-        spyne_app = _spyne_app(feature)
+        spyne_app = _spyne_app(feature, settings.max_request_bytes)
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
                                 contracts.schema_for(feature.key), spyne_app)

@@ -5,6 +5,11 @@ messages with :func:`schema_for`, the app factory reads operations and actions w
 :func:`operations`, and contract tests compare both with the spyne services. Nothing in the
 server locates a contract file relative to the working directory.
 
+A published WSDL describes every profile of its service: one portType, and per profile a binding
+(with the WS-Policy that profile demands) and a port whose soap:address ends in ``/<profile>``.
+An endpoint serves it reduced to its own profile (:func:`published_wsdl`), so that a client
+generator meets exactly one port.
+
 Where the files are: the directory named by ``KETENSERVER_CONTRACTS_DIR``, else the repository
 root (``wsdl/`` and ``xsd/`` beside ``src/``). Schemas are parsed with a hardened parser: no
 network, no DTD, no entity expansion, and ``xs:import``/``xs:include`` may only load files
@@ -30,6 +35,8 @@ ENV_VAR = "KETENSERVER_CONTRACTS_DIR"
 
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
+WS_POLICY = "http://www.w3.org/ns/ws-policy"
+_W = {"wsdl": WSDL, "soap": WSDL_SOAP11, "wsp": WS_POLICY}
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -158,7 +165,7 @@ def _qname(element: etree._Element, attribute: str) -> str:
 
 
 def _child(element: etree._Element, path: str) -> etree._Element:
-    child = element.find(path, {"wsdl": WSDL, "soap": WSDL_SOAP11})
+    child = element.find(path, _W)
     if child is None:
         raise ContractError(f"line {element.sourceline}: {path} missing in {element.tag}")
     return child
@@ -171,22 +178,36 @@ def _required(element: etree._Element, attribute: str) -> str:
     return value
 
 
+def _soap_actions(path: Path, root: etree._Element) -> dict[str, str]:
+    """``soapAction`` by operation name; every binding (one per profile) must say the same."""
+    found: dict[str, str] = {}
+    bindings = root.findall("wsdl:binding", _W)
+    for binding in bindings:
+        for op in binding.iterfind("wsdl:operation", _W):
+            name = _required(op, "name")
+            action = _required(_child(op, "soap:operation"), "soapAction")
+            if found.setdefault(name, action) != action:
+                raise ContractError(f"{path}: the bindings disagree on the soapAction of {name}")
+    for binding in bindings:
+        if {_required(op, "name") for op in binding.iterfind("wsdl:operation", _W)} != set(found):
+            raise ContractError(f"{path}: binding {binding.get('name')} does not bind every operation")
+    return found
+
+
 @functools.cache
 def operations(key: str) -> tuple[WsdlOperation, ...]:
-    """Every operation of ``wsdl/<key>.wsdl``, in document order (one portType, one binding)."""
+    """Every operation of ``wsdl/<key>.wsdl``, in document order (one portType; its bindings, one
+    per profile, agree on every operation)."""
     path = wsdl_path(key)
     root = _parse(path).getroot()
     tns = root.get("targetNamespace", "")
-    w = {"wsdl": WSDL, "soap": WSDL_SOAP11}
+    w = _W
 
     elements = {
         ns.qn(tns, _required(message, "name")): _qname(_child(message, "wsdl:part"), "element")
         for message in root.iterfind("wsdl:message", w)
     }
-    soap_actions = {
-        _required(op, "name"): _required(_child(op, "soap:operation"), "soapAction")
-        for op in root.iterfind("wsdl:binding/wsdl:operation", w)
-    }
+    soap_actions = _soap_actions(path, root)
     port_types = root.findall("wsdl:portType", w)
     if len(port_types) != 1:
         raise ContractError(f"{path}: expected exactly one portType, found {len(port_types)}")
@@ -212,18 +233,60 @@ def operations(key: str) -> tuple[WsdlOperation, ...]:
     return tuple(found)
 
 
-_ADDRESS = re.compile(rb'(<soap:address\s+location=")[^"]*(")')
+def _profile_of(port: etree._Element) -> str:
+    """The profile a published port serves: the last path segment of its soap:address."""
+    address = port.find("soap:address", _W)
+    if address is None:
+        raise ContractError(f"line {port.sourceline}: port {port.get('name')} has no soap:address")
+    return urlparse(_required(address, "location")).path.rstrip("/").rpartition("/")[2]
 
 
 @functools.cache
-def _published(key: str) -> bytes:
-    data = wsdl_path(key).read_bytes()
-    if len(_ADDRESS.findall(data)) != 1:
-        raise ContractError(f"{key}.wsdl must hold exactly one soap:address")
-    return data
+def profiles(key: str) -> tuple[str, ...]:
+    """The profiles ``wsdl/<key>.wsdl`` publishes a port for (``("2W-be-S", "2W-be")``), in order.
+
+    A published WSDL holds one binding and one port per profile; a port's soap:address ends in
+    ``/<profile>``, which is how the server tells the ports apart."""
+    path = wsdl_path(key)
+    found = tuple(_profile_of(port) for port in _parse(path).getroot().iterfind("wsdl:service/wsdl:port", _W))
+    if len(set(found)) != len(found):
+        raise ContractError(f"{path}: two ports for one profile: {', '.join(found)}")
+    return found
 
 
-def published_wsdl(key: str, address: str) -> bytes:
-    """The published WSDL byte for byte, but for ``soap:address``, set to ``address``."""
+_SERVED_ADDRESS = "urn:ketenserver:served-address"
+
+
+@functools.cache
+def _served(key: str, profile: str) -> bytes:
+    tree = _parse(wsdl_path(key))
+    root = tree.getroot()
+    kept = None
+    for service in root.iterfind("wsdl:service", _W):
+        for port in service.findall("wsdl:port", _W):
+            if _profile_of(port) == profile:
+                kept = port
+            else:
+                service.remove(port)
+    if kept is None:
+        raise ContractError(f"{key}.wsdl has no port for profile {profile!r}")
+    binding_name = _qname(kept, "binding").split("}")[1]
+    for binding in root.findall("wsdl:binding", _W):
+        if binding.get("name") != binding_name:
+            root.remove(binding)
+    referenced = {ref.get("URI", "").removeprefix("#") for ref in root.iter(f"{{{WS_POLICY}}}PolicyReference")}
+    for policy in root.findall("wsp:Policy", _W):
+        if policy.get(ns.qn(ns.WSU, "Id")) not in referenced:
+            root.remove(policy)
+    _child(kept, "soap:address").set("location", _SERVED_ADDRESS)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def published_wsdl(key: str, profile: str, address: str) -> bytes:
+    """The WSDL served at ``/<key>/<profile>?wsdl``: the published one with only the port of
+    *profile*, its binding and the policies they use, and soap:address set to *address*.
+
+    One port per served copy, so that a client generator (wsimport, svcutil, zeep) has no choice
+    to make; ``/wsdl/<key>.wsdl`` serves the file with every profile as it is."""
     escaped = address.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").encode()
-    return _ADDRESS.sub(lambda match: match.group(1) + escaped + match.group(2), _published(key), count=1)
+    return _served(key, profile).replace(_SERVED_ADDRESS.encode(), escaped, 1)

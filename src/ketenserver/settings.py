@@ -41,16 +41,35 @@ class Settings:
     """Seconds a client has for one request once it starts sending it (TLS handshake of a new
     connection, request line, headers and body together); a slower body is refused with fault 0001,
     slower headers with HTTP 408."""
+    handshake_timeout: float = 5.0
+    """Seconds a new connection has, from its accept, to complete the TLS handshake; a slower or
+    silent one is closed. Waiting for it costs no request thread."""
     socket_timeout: int = 30
     """Seconds one socket read or write may wait, and an idle kept-alive connection stays open."""
     host: str = "127.0.0.1"
     port: int = 8443
+    public_url: str | None = None
+    """The base URL clients use when the server is behind a proxy (``https://keten.example.nl``): the
+    soap:address of every served WSDL and the index page name it. Unset, they name the request's
+    Host only when that is this server's own (``host``, localhost, the machine's name, on the port
+    it listens on), else ``https://<host>:<port>``; a forged Host header is never echoed."""
     workers: int = 1
     """Server processes sharing the port (SO_REUSEPORT); 0 means one per core."""
     threads: int = 16
     """Request threads per process."""
     max_request_bytes: int = 4 * 1024 * 1024
     """Requests larger than this are refused with fault 0101 before they are parsed."""
+    large_request_bytes: int = 64 * 1024
+    """A request body larger than this is a large one: it needs room in ``large_body_budget``."""
+    large_body_budget: int = 16 * 1024 * 1024
+    """Bytes of large request bodies each serving process reads and processes at once (a body
+    counts with its Content-Length, a chunked one with ``max_request_bytes``). A large request that
+    does not fit when its head arrives is refused at once, unread, with fault 0051 (HTTP 503: retry
+    later); this bounds the memory that concurrent large messages take."""
+    large_request_threads: int = 2
+    """Threads per process that answer large requests (over ``large_request_bytes``), besides the
+    ``threads`` that answer the others: small requests never queue behind large ones. Processing a
+    3 MB message takes some 25 MB and much CPU; admitted large requests wait for a turn here."""
     journal_body_cap: int = 256 * 1024
     """Raw request/response bytes kept per journal entry; the cap is recorded with the entry."""
     journal_retention_days: int = 30

@@ -240,3 +240,52 @@ def test_an_intermediary_reports_for_the_school_it_acts_for_only(send: Send, tls
     for_30ab = send(submission(), party="vendor-hosting", session=tls_for("school-30AB"))
     assert fault_code(for_30ab.content) == "VZL-1004"
     assert reports_of(engine, bsn) == 1
+
+
+@pytest.fixture(scope="module")
+def full_size_server(settings: Any, app: Any) -> Any:
+    """A server with the default request limit (4 MiB): the session's server uses 512 KiB."""
+    from dataclasses import replace
+
+    from ketenserver.app import create_app
+    from ketenserver.server import serve_in_thread
+    from ketenserver.settings import Settings
+
+    full = replace(settings, max_request_bytes=Settings.max_request_bytes, port=0)
+    running = serve_in_thread(full, create_app(full, engine=app.engine))
+    yield running
+    running.stop()
+
+
+def _with_pdfs(count: int, size: int) -> bytes:
+    root = etree.fromstring(submission())
+    attachments = root.find(ns.qn(TNS, "Bijlagen"))
+    template = attachments[0]
+    attachments.remove(template)
+    for index in range(count):
+        attachment = etree.SubElement(attachments, ns.qn(TNS, "Bijlage"))
+        etree.SubElement(attachment, ns.qn(TNS, "Bestandsnaam")).text = f"brief-{index}.pdf"
+        content = PDF + bytes([index]) * (size - len(PDF))
+        etree.SubElement(attachment, ns.qn(TNS, "Inhoud")).text = base64.b64encode(content).decode()
+    return etree.tostring(root)
+
+
+@pytest.mark.parametrize(("count", "size", "expected"), [
+    (3, 768 * 1024, None),  # 2.25 MiB of attachments in a message of about 3.1 MB
+    (4, 700 * 1024, "VZL-1011"),  # 2.73 MiB together: over the 2.5 MiB of a report, in 3.8 MB
+], ids=["three-768KiB-pdfs", "over-the-report-total"])
+def test_messages_between_2_and_4_mib_reach_the_rules(builder_for: Any, tls_for: Any, full_size_server: Any,
+                                                      count: int, size: int, expected: str | None) -> None:
+    """spyne's own 2 MiB default limit once answered these 0500 (issue 10, finding 4)."""
+    url = f"https://127.0.0.1:{full_size_server.port}{PATH}"
+    builder = builder_for("school-25LX", PATH)
+    builder.endpoint = url
+    built = builder.build(_with_pdfs(count, size), action=f"{TNS}:IndienenVerzuimmelding")
+    data = etree.tostring(built.root)
+    assert 2 * 1024 * 1024 < len(data) < 4 * 1024 * 1024
+    response = tls_for("school-25LX").post(url, data=data, headers={"Content-Type": "text/xml; charset=utf-8"},
+                                           timeout=60)
+    assert fault_code(response.content) == expected, response.text[-800:]
+    if expected is None:
+        sizes = [int(s) for s in etree.fromstring(response.content).itertext() if s == str(size)]
+        assert sizes == [size] * count

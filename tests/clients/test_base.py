@@ -55,11 +55,11 @@ def test_signed_call_round_trip_with_the_session_the_caller_configured(
         result = client.vaststellen_leerbedrijf("Bakkerij De Korenschoof", "1234AB")
     assert result.signaalcode == 2 and result.leerbedrijven == ()
     files = pki.party("school-25LX")
-    for sent in fake_server.sent:  # the WSDL, both schemas and the call
+    for sent in fake_server.sent:  # the WSDL, its three schemas and the call
         assert sent.options["verify"] == str(pki.trust_bundle)
         assert sent.options["cert"] == (str(files.chain), str(files.key))
         assert not sent.options["proxies"]
-    assert [s.method for s in fake_server.sent].count("GET") == 3
+    assert [s.method for s in fake_server.sent].count("GET") == 4
     post = fake_server.posts[0]
     assert post.url == SIGNED
     assert post.options["timeout"] == 7

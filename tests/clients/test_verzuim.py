@@ -220,8 +220,8 @@ def test_a_page_of_replies(contract: zeep.Client) -> None:
 
 
 def _final_page(element: str, cursor: int) -> etree._Element:
-    return etree.fromstring(f'<r:{element} xmlns:r="{TNS}"><r:Cursor>{cursor}</r:Cursor><r:Meer>false</r:Meer>'
-                            f"</r:{element}>")
+    return etree.fromstring(f'<r:{element} xmlns:r="{TNS}"><r:VolgendeCursor>{cursor}</r:VolgendeCursor>'
+                            f"<r:Meer>false</r:Meer></r:{element}>")
 
 
 def test_the_iterators_follow_the_cursor_until_nothing_more_waits(contract: zeep.Client) -> None:

@@ -14,6 +14,7 @@ from ketenserver import namespaces as ns
 from ketenserver.app import _spyne_app
 from ketenserver.feature import Feature
 from ketenserver.features import FEATURES
+from ketenserver.settings import Settings
 from ketenserver.spyne_compat import load_spyne
 
 load_spyne()
@@ -21,9 +22,9 @@ load_spyne()
 from spyne.interface.wsdl import Wsdl11  # noqa: E402
 
 XS = "http://www.w3.org/2001/XMLSchema"
-SERVICE_AND_PORT = {
-    "sbb-erkenningen": ("ErkenningenService", "ErkenningenPort"),
-    "duo-verzuimloket": ("VerzuimloketService", "VerzuimloketPort"),
+SERVICE_AND_PORTS = {
+    "sbb-erkenningen": ("ErkenningenService", {"2W-be-S": "Erkenningen2WbeSPort", "2W-be": "Erkenningen2WbePort"}),
+    "duo-verzuimloket": ("VerzuimloketService", {"2W-be-S": "Verzuimloket2WbeSPort", "2W-be": "Verzuimloket2WbePort"}),
 }
 
 
@@ -32,7 +33,7 @@ def _namespace(feature: Feature) -> str:
 
 
 def test_every_served_feature_is_listed_here() -> None:
-    assert {feature.key for feature in FEATURES} == set(SERVICE_AND_PORT)
+    assert {feature.key for feature in FEATURES} == set(SERVICE_AND_PORTS)
 
 
 @pytest.fixture(params=FEATURES, ids=lambda feature: feature.key)
@@ -53,22 +54,24 @@ def test_wsdl_declares_an_action_per_operation_and_soap_action_equals_it(feature
     assert feature.state_changing <= {op.name for op in operations}
 
 
-def test_wsdl_imports_the_published_schema_and_names_service_and_port(feature: Feature) -> None:
+def test_wsdl_imports_the_published_schemas_and_names_a_port_per_profile(feature: Feature) -> None:
     path = contracts.wsdl_path(feature.key)
     root = etree.parse(str(path)).getroot()
     imports = root.findall(f"{{{contracts.WSDL}}}types/{{{XS}}}schema/{{{XS}}}import")
     assert [(i.get("namespace"), (path.parent / i.get("schemaLocation", "")).resolve()) for i in imports] == [
-        (_namespace(feature), contracts.xsd_path(feature.key))
+        (_namespace(feature), contracts.xsd_path(feature.key)), (ns.FAULT, contracts.xsd_path("fault"))
     ]
-    service, port_name = SERVICE_AND_PORT[feature.key]
-    port = root.find(f"{{{contracts.WSDL}}}service[@name='{service}']/{{{contracts.WSDL}}}port")
-    assert port is not None and port.get("name") == port_name
-    address = port.find(f"{{{contracts.WSDL_SOAP11}}}address")
-    assert address is not None and address.get("location") == f"https://127.0.0.1:8443/{feature.key}/2W-be-S"
+    service, port_names = SERVICE_AND_PORTS[feature.key]
+    ports = root.findall(f"{{{contracts.WSDL}}}service[@name='{service}']/{{{contracts.WSDL}}}port")
+    assert contracts.profiles(feature.key) == feature.profiles
+    assert [port.get("name") for port in ports] == [port_names[profile] for profile in feature.profiles]
+    for port, profile in zip(ports, feature.profiles, strict=True):
+        address = port.find(f"{{{contracts.WSDL_SOAP11}}}address")
+        assert address is not None and address.get("location") == f"https://127.0.0.1:8443/{feature.key}/{profile}"
 
 
 def test_spyne_and_the_wsdl_agree_on_every_operation(feature: Feature) -> None:
-    application = _spyne_app(feature).app
+    application = _spyne_app(feature, Settings().max_request_bytes).app
     spyne_side = set()
     for dispatch_qname, descriptors in application.interface.service_method_map.items():
         for d in descriptors:
@@ -110,7 +113,7 @@ def _components(schema: etree._Element) -> dict[tuple[str, str], Any]:
 
 
 def test_spyne_generates_the_published_schema(feature: Feature) -> None:
-    document = Wsdl11(_spyne_app(feature).app.interface)
+    document = Wsdl11(_spyne_app(feature, Settings().max_request_bytes).app.interface)
     document.build_interface_document(f"https://127.0.0.1:8443/{feature.key}/2W-be-S")
     generated = {
         s.get("targetNamespace"): _components(s)

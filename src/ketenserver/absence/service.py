@@ -143,7 +143,7 @@ def verzuimmelding(report: domain.Report) -> Any:
         Melder=wire.Melder(Email=reporter.email, Rol=reporter.role, Contactpersoon=reporter.contact,
                            Telefoon=reporter.phone),
         AlleLessenVerzuimd=content.all_lessons_missed,
-        Bijlagen=_bijlagen_gegevens(report.attachments),
+        OntvangenBijlagen=_bijlagen_gegevens(report.attachments),
         Verzuimdagspecificatie=wire.Verzuimdagspecificatie(
             ZichtbaarVoorGemeente=report.visible_to_municipality,
             Verzuimdagen=wire.Verzuimdagen(Verzuimdag=[_verzuimdag(d) for d in report.days]),
@@ -158,7 +158,7 @@ def registration_response(registration: domain.Registration) -> Any:
     return wire.IndienenVerzuimmeldingResponse(
         Meldingnummer=registration.meldingnummer, Status=registration.status.value,
         Geregistreerd=registration.registered_at, Gemeente=_gemeente(registration.municipality),
-        Bijlagen=_bijlagen_gegevens(registration.attachments),
+        OntvangenBijlagen=_bijlagen_gegevens(registration.attachments),
     )
 
 
@@ -167,7 +167,7 @@ def clone_response(registration: domain.Registration) -> Any:
     return wire.KlonenVerzuimmeldingResponse(
         Meldingnummer=registration.meldingnummer, VorigMeldingnummer=registration.previous,
         Status=registration.status.value, Geregistreerd=registration.registered_at,
-        Gemeente=_gemeente(registration.municipality), Bijlagen=_bijlagen_gegevens(registration.attachments),
+        Gemeente=_gemeente(registration.municipality), OntvangenBijlagen=_bijlagen_gegevens(registration.attachments),
     )
 
 
@@ -236,7 +236,7 @@ class VerzuimloketService(ServiceBase):
         with domain_errors(ctx):
             page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
         return wire.SynchroniserenVerzuimmeldingenResponse(
-            Verzuimmelding=[verzuimmelding(r) for r in page.items], Cursor=page.cursor, Meer=page.more,
+            Verzuimmelding=[verzuimmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
         )
 
     @_operation("OphalenTerugmeldingen")
@@ -246,5 +246,5 @@ class VerzuimloketService(ServiceBase):
         with domain_errors(ctx):
             page = counter.replies(call, request.Cursor, request.PaginaGrootte)
         return wire.OphalenTerugmeldingenResponse(
-            Terugmelding=[_terugmelding(r) for r in page.items], Cursor=page.cursor, Meer=page.more,
+            Terugmelding=[_terugmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
         )

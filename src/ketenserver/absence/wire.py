@@ -235,7 +235,7 @@ class Verzuimmelding(ComplexModel):
         ("ToelichtingActie", optional(Tekst200)),
         ("Melder", required(Melder)),
         ("AlleLessenVerzuimd", required(Boolean)),
-        ("Bijlagen", required(BijlagenGegevens)),
+        ("OntvangenBijlagen", required(BijlagenGegevens)),
         ("Verzuimdagspecificatie", required(Verzuimdagspecificatie)),
         ("Intrekking", optional(Intrekking)),
         ("Terugmeldingen", required(Terugmeldingen)),
@@ -273,7 +273,7 @@ class IndienenVerzuimmeldingResponse(ComplexModel):
         ("Status", required(Status)),
         ("Geregistreerd", required(DateTime)),
         ("Gemeente", required(Gemeente)),
-        ("Bijlagen", required(BijlagenGegevens)),
+        ("OntvangenBijlagen", required(BijlagenGegevens)),
     )
 
 
@@ -300,7 +300,7 @@ class KlonenVerzuimmeldingResponse(ComplexModel):
         ("Status", required(Status)),
         ("Geregistreerd", required(DateTime)),
         ("Gemeente", required(Gemeente)),
-        ("Bijlagen", required(BijlagenGegevens)),
+        ("OntvangenBijlagen", required(BijlagenGegevens)),
     )
 
 
@@ -371,7 +371,7 @@ class SynchroniserenVerzuimmeldingenResponse(ComplexModel):
     __namespace__ = TNS
     _type_info = (
         ("Verzuimmelding", repeated(Verzuimmelding)),
-        ("Cursor", required(Cursor)),
+        ("VolgendeCursor", required(Cursor)),
         ("Meer", required(Boolean)),
     )
 
@@ -388,6 +388,6 @@ class OphalenTerugmeldingenResponse(ComplexModel):
     __namespace__ = TNS
     _type_info = (
         ("Terugmelding", repeated(Terugmelding)),
-        ("Cursor", required(Cursor)),
+        ("VolgendeCursor", required(Cursor)),
         ("Meer", required(Boolean)),
     )

@@ -1,0 +1,113 @@
+"""What every published WSDL declares the server demands: WS-Addressing, signing per profile,
+wsa:From for operations that change data, and the fault every operation may answer with."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from ketenserver import contracts
+from ketenserver import namespaces as ns
+from ketenserver.exchange.envelope import FAULT_ACTION
+from ketenserver.features import FEATURES
+from ketenserver.recognitions.delivery import RECEIVER_CONTRACT
+
+WSP = contracts.WS_POLICY
+SP = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+WSAW = "http://www.w3.org/2006/05/addressing/wsdl"
+X = {"wsdl": contracts.WSDL, "soap": contracts.WSDL_SOAP11, "wsp": WSP, "sp": SP, "wsaw": WSAW, "wsam": ns.WSAM,
+     "xs": "http://www.w3.org/2001/XMLSchema"}
+WSU_ID = ns.qn(ns.WSU, "Id")
+STATE_CHANGING = {feature.key: feature.state_changing for feature in FEATURES} | {
+    RECEIVER_CONTRACT: frozenset({"AanbiedenMutatie"})}  # the receiver demands wsa:From of every offer
+
+
+@pytest.fixture(params=sorted(STATE_CHANGING))
+def key(request: pytest.FixtureRequest) -> str:
+    chosen: str = request.param
+    return chosen
+
+
+def _root(key: str) -> etree._Element:
+    return etree.parse(str(contracts.wsdl_path(key))).getroot()
+
+
+def _policy(root: etree._Element, reference: etree._Element) -> etree._Element:
+    uri = reference.get("URI", "")
+    assert uri.startswith("#"), uri
+    [policy] = [p for p in root.iterfind("wsp:Policy", X) if p.get(WSU_ID) == uri[1:]]
+    return policy
+
+
+def _policies(root: etree._Element, subject: etree._Element) -> list[etree._Element]:
+    return [_policy(root, ref) for ref in subject.iterfind("wsp:PolicyReference", X)]
+
+
+def _headers(policies: list[etree._Element], assertion: str) -> set[str]:
+    found = set()
+    for policy in policies:
+        for header in policy.iterfind(f".//sp:{assertion}/sp:Header", X):
+            assert header.get("Namespace") == ns.WSA
+            found.add(header.get("Name", ""))
+    return found
+
+
+def test_one_binding_and_port_per_profile_each_requiring_ws_addressing(key: str) -> None:
+    root = _root(key)
+    bindings = {b.get("name"): b for b in root.iterfind("wsdl:binding", X)}
+    ports = root.findall("wsdl:service/wsdl:port", X)
+    assert len(bindings) == len(ports) == len(contracts.profiles(key))
+    for port, profile in zip(ports, contracts.profiles(key), strict=True):
+        binding = bindings[port.get("binding", "").split(":")[1]]
+        assert binding.find("wsaw:UsingAddressing", X).get(ns.qn(contracts.WSDL, "required")) == "true"
+        [policy] = _policies(root, binding)
+        [alternative] = policy.iterfind("wsp:ExactlyOne/wsp:All", X)
+        assert alternative.find("wsam:Addressing/wsp:Policy/wsam:AnonymousResponses", X) is not None
+        security = alternative.find("sp:AsymmetricBinding/wsp:Policy", X)
+        assert (security is not None) is (profile == "2W-be-S")
+        if security is not None:
+            tokens = {etree.QName(t.getparent().getparent()).localname: t.get(ns.qn(SP, "IncludeToken"), "")
+                      for t in security.iterfind("*/wsp:Policy/sp:X509Token", X)}
+            assert {role: uri.rsplit("/", 1)[1] for role, uri in tokens.items()} == {
+                "InitiatorToken": "AlwaysToRecipient", "RecipientToken": "AlwaysToInitiator"}
+            assert security.find("sp:AlgorithmSuite/wsp:Policy/sp:Basic256Sha256", X) is not None
+            assert security.find("sp:IncludeTimestamp", X) is not None
+            assert security.find("sp:OnlySignEntireHeadersAndBody", X) is not None
+            assert alternative.find("sp:Wss11/wsp:Policy/sp:RequireSignatureConfirmation", X) is not None
+
+
+def test_every_operation_states_its_headers_signing_and_fault(key: str) -> None:
+    root = _root(key)
+    operations = {op.name: op for op in contracts.operations(key)}
+    for op in root.iterfind("wsdl:portType/wsdl:operation", X):
+        fault = op.find("wsdl:fault", X)
+        assert fault is not None and fault.get("message") == "tns:KetenFault"
+        assert fault.get(ns.qn(ns.WSAM, "Action")) == FAULT_ACTION  # what the server sends with a fault
+    for binding in root.iterfind("wsdl:binding", X):
+        signed = any(p.find(".//sp:AsymmetricBinding", X) is not None for p in _policies(root, binding))
+        assert {op.get("name") for op in binding.iterfind("wsdl:operation", X)} == set(operations)
+        for op in binding.iterfind("wsdl:operation", X):
+            request = _policies(root, op.find("wsdl:input", X))
+            response = _policies(root, op.find("wsdl:output", X))
+            fault = op.find("wsdl:fault", X)
+            assert fault.find("soap:fault", X).attrib == {"name": "KetenFault", "use": "literal"}
+            needed = {"To", "Action", "MessageID"} | ({"From"} if op.get("name") in STATE_CHANGING[key] else set())
+            assert _headers(request, "RequiredParts") == needed  # WA001
+            assert _headers(response, "RequiredParts") == {"Action", "MessageID", "RelatesTo"}
+            for message in (request, response, _policies(root, fault)):
+                signed_parts = [p for p in message if p.find(".//sp:SignedParts", X) is not None]
+                assert bool(signed_parts) is signed
+                if signed:
+                    assert _headers(signed_parts, "SignedParts") == set(ns.WSA_HEADERS)  # WB004
+                    assert signed_parts[0].find(".//sp:SignedParts/sp:Body", X) is not None
+
+
+def test_the_fault_message_is_the_detail_the_server_writes(key: str) -> None:
+    root = _root(key)
+    [message] = root.iterfind("wsdl:message[@name='KetenFault']", X)
+    [part] = message.iterfind("wsdl:part", X)
+    prefix, _, local = part.get("element", "").partition(":")
+    assert (root.nsmap[prefix], local) == (ns.FAULT, "FaultDetail")
+    assert "only when the Body caused the fault" in (message.findtext("wsdl:documentation", namespaces=X) or "")
+    imports = {i.get("namespace"): i.get("schemaLocation") for i in root.iterfind("wsdl:types/xs:schema/xs:import", X)}
+    assert imports[ns.FAULT] == "../xsd/fault.xsd"
