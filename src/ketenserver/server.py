@@ -1,4 +1,4 @@
-"""Serving over mutual TLS with cheroot (a maintained, threaded WSGI server).
+"""Serving over mutual TLS: an asyncio front that reads requests, a few threads that answer them.
 
 The TLS context comes from :func:`ketenserver.trust.server_ssl_context`: TLS 1.2 or newer, a
 client certificate required and chained to the trust bundle, CRLs checked. A client without a
@@ -7,135 +7,86 @@ never reaches the application. :class:`ketenserver.crls.CrlRefresher` keeps the 
 a change installs a new context for the next handshakes, and a kept-alive connection whose
 certificate the new CRLs list is closed before its next request.
 
-What a slow or lying client can hold, beyond cheroot's defaults:
+One event loop per process accepts connections, performs the TLS handshakes (asyncio's) and reads
+every request in full (:mod:`ketenserver.front`, with h11 for HTTP/1.1); only then does the WSGI
+application (:class:`ketenserver.app.KetenApp`) run, on one of ``threads`` request threads, with
+the body in memory. What a slow or lying client can hold:
 
-- the TLS handshake runs on a worker thread once the client's first bytes have arrived, not in
-  cheroot's accept loop, where one silent connection would stall every new client for the
-  socket timeout; a connection that never speaks costs a file descriptor until it expires;
-- a request (with the handshake of a new connection) must arrive within
-  ``request_read_timeout``: every socket read waits at most until that deadline, so a slow
-  body gets fault 0001 and slow headers HTTP 408, whatever the pace of the drip;
-- headers are capped at 64 KiB and no single read of a body exceeds ``max_request_bytes``, so a
-  chunk size of a terabyte is refused, never allocated;
+- a connection that is slow or silent in its handshake costs a file descriptor and a little
+  memory on the event loop, never a thread, and is closed after ``handshake_timeout`` seconds
+  from its accept; plain HTTP on this port gets a plain-text HTTP 400 saying so;
+- a request must arrive within ``request_read_timeout`` (from the end of the handshake for the
+  first request of a connection, from its first byte for the next): slow headers get HTTP 408,
+  a slow body fault 0001, whatever the pace of the drip; until then the client holds no thread;
+- the head is capped at 64 KiB (HTTP 431); a declared Content-Length over ``max_request_bytes``
+  gets fault 0101 unread, and a chunked body is refused (0101) as soon as the bytes that came
+  pass the limit: a chunk size of a terabyte allocates nothing;
+- a body over ``large_request_bytes`` must fit, with its size, in ``large_body_budget`` (bytes of
+  large bodies read and processed at once) when its head arrives, or it is refused at once and
+  unread with fault 0051 (HTTP 503, retry later); large requests are answered on threads of their
+  own (``large_request_threads``), so a small request never queues behind them. Memory in flight is therefore bounded by
+  the budget, and a client dripping a large body holds a share of it only until its deadline;
 - a request whose body was refused before it was read to the end closes its connection after
-  the answer instead of reading the rest, after reading and dropping for at most two seconds
-  what the client still sends (closing on unread data resets the connection, and the client
-  would lose the answer).
+  the answer, after reading and dropping for at most two seconds what the client still sends
+  (closing on unread data resets the connection, and the client would lose the answer).
+
+``--workers`` runs several such processes sharing the port (SO_REUSEPORT): few threads per
+process keep the GIL from eating the CPU.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import errno
 import logging
 import multiprocessing
-import selectors
 import signal
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from cheroot import errors as cheroot_errors
-from cheroot import wsgi
-from cheroot.makefile import StreamReader, StreamWriter
-from cheroot.server import ChunkedRFile, HTTPConnection, HTTPRequest, KnownLengthRFile
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cryptography import x509
 
 from ketenserver.background import BackgroundRunner
 from ketenserver.crls import CrlRefresher
+from ketenserver.errors import KetenError
+from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, Connection, Peer, Services
 from ketenserver.settings import Settings
 from ketenserver.trust import TrustStore, server_ssl_context
 
+__all__ = ["HEADER_LIMIT", "MutualTls", "RunningServer", "Server", "make_server", "serve_forever",
+           "serve_in_thread", "unavailable_answer"]
+
 log = logging.getLogger(__name__)
 
-HEADER_LIMIT = 64 * 1024
-"""Bytes of request line and headers; more gets HTTP 413 from cheroot."""
-_PIECE = 64 * 1024  # the largest buffer one socket read allocates
-_LINGER = 2.0  # seconds to drop what a refused client still sends before closing
+BACKLOG = 1024
 _PLAIN_HTTP = b"This server speaks HTTPS only, with a client certificate (mutual TLS).\n"
 _PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
                       b"Content-Length: %d\r\n\r\n%s" % (len(_PLAIN_HTTP), _PLAIN_HTTP))
+_BUSY = ("The service is busy with other large messages; this one was not read and nothing was stored. "
+         "Retry later with the same MessageID.")
+
+Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
-class _DeadlineSocketIO(socket.SocketIO):
-    """A socket's reads, none waiting past ``deadline`` (a :func:`time.monotonic` value)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__(sock, "rb")
-        self._socket = sock
-        self.deadline: float | None = None
-
-    def readinto(self, buffer: Any) -> int | None:
-        if self.deadline is None:
-            return super().readinto(buffer)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("timed out")  # the words cheroot answers with 408 Request Timeout
-        base = self._socket.gettimeout()
-        self._socket.settimeout(remaining if base is None else min(base, remaining))
-        try:
-            return super().readinto(buffer)
-        finally:
-            self._socket.settimeout(base)
-
-
-class _RequestReader(StreamReader):
-    """cheroot's buffered socket reader, with the deadline and bounded reads."""
-
-    def __init__(self, sock: socket.socket, bufsize: int, largest_read: int) -> None:
-        self.deadline_io = _DeadlineSocketIO(sock)
-        # StreamReader's own __init__ would wrap the socket in a plain SocketIO.
-        super(StreamReader, self).__init__(self.deadline_io, bufsize)
-        self.bytes_read = 0
-        self._largest = largest_read
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0 or size > self._largest:
-            # e.g. a chunk size beyond the limit: the body is too large whatever follows
-            raise OSError(errno.EMSGSIZE, "a request body read beyond the size limit")
-        pieces = []
-        while size > 0:
-            piece: bytes = super().read(min(size, _PIECE))  # not one buffer of the full size
-            if not piece:
-                break
-            pieces.append(piece)
-            size -= len(piece)
-        return b"".join(pieces)
-
-
-class _ResponseWriter(StreamWriter):
-    def write(self, data: Any, /) -> int:
-        try:
-            return int(super().write(data))
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as error:
-            # The client ended the TLS stream (e.g. mid-body, without close_notify): nothing can
-            # reach it any more. cheroot drops a connection quietly on this error instead of
-            # logging two tracebacks for it.
-            raise cheroot_errors.FatalSSLAlert(*error.args) from error
-
-
-class MutualTlsAdapter(BuiltinSSLAdapter):
-    """cheroot's TLS adapter: handshakes on worker threads, a context that CRL refreshes replace.
+class MutualTls:
+    """The server's TLS context, which CRL refreshes replace, and the checks of kept-alive peers.
 
     ``crls.refresh_once()`` runs once here: a server without a valid CRL does not start.
     """
 
     def __init__(self, settings: Settings, trust: TrustStore | None = None) -> None:
-        super().__init__(str(settings.server_cert_path), str(settings.server_key_path))
         self._settings = settings
-        self.read_timeout = settings.request_read_timeout
-        self.largest_read = settings.max_request_bytes + 1
-        self._require_client_certificates = False
+        self.context: ssl.SSLContext | None = None
         store = trust or TrustStore.from_files(settings.trust_bundle_path, ())
-        self.crls = CrlRefresher(store, files=settings.crl_paths, urls=settings.crl_urls,
-                                 on_change=self.install)
+        self.crls = CrlRefresher(store, files=settings.crl_paths, urls=settings.crl_urls, on_change=self.install)
         first = self.crls.refresh_once()
-        if not self._require_client_certificates:
+        if self.context is None:
             reasons = "; ".join(f"{source}: {reason}" for source, reason in first.refused) or "none configured"
             raise ValueError(f"mutual TLS needs a valid CRL of every client-issuing CA (WT004); none could "
                              f"be installed ({reasons})")
@@ -143,133 +94,207 @@ class MutualTlsAdapter(BuiltinSSLAdapter):
     def install(self, crls: tuple[x509.CertificateRevocationList, ...]) -> None:
         """Build a context with these CRLs; handshakes from now on use it."""
         settings = self._settings
-        self.context = server_ssl_context(
-            cert=settings.server_cert_path, key=settings.server_key_path,
-            client_trust_bundle=settings.trust_bundle_path, crls=crls,
-        )
-        self._require_client_certificates = True
+        self.context = server_ssl_context(cert=settings.server_cert_path, key=settings.server_key_path,
+                                          client_trust_bundle=settings.trust_bundle_path, crls=crls)
 
-    def wrap(self, sock: socket.socket) -> tuple[ssl.SSLSocket, dict[str, Any]]:
-        # cheroot calls this in its accept loop: the handshake waits for the worker thread
-        # (_Connection.communicate), which also fills in the TLS environment.
-        try:
-            wrapped = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        except OSError as error:
-            raise cheroot_errors.FatalSSLAlert(*error.args) from error
-        return wrapped, {}
+    def peer(self, address: tuple[str, int], tls: ssl.SSLObject) -> Peer:
+        der = tls.getpeercert(binary_form=True) or b""
+        cipher = tls.cipher()
+        return Peer(address, der, ssl.DER_cert_to_PEM_cert(der) if der else "", tls.version() or "",
+                    cipher[0] if cipher else "", checked_under=tls.context)
 
-    def makefile(self, sock: socket.socket, mode: str = "r", bufsize: int = 8192) -> Any:
-        if "r" in mode:
-            return _RequestReader(sock, bufsize, self.largest_read)
-        return _ResponseWriter(sock, mode, bufsize)
-
-
-class _Request(HTTPRequest):
-    def send_headers(self) -> None:
-        body = self.rfile
-        unread = (isinstance(body, KnownLengthRFile) and body.remaining != 0) or (
-            isinstance(body, ChunkedRFile) and not body.closed)
-        if unread:
-            # Refused before the end of the body (too large, too slow, ...): close after the
-            # answer rather than read the rest, which cheroot would otherwise wait for.
-            self.close_connection = True
-            self.conn.drop_unread = True
-        super().send_headers()
-
-
-def _readable(sock: socket.socket) -> bool:
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, selectors.EVENT_READ)
-        return bool(selector.select(0))
-
-
-class _Connection(HTTPConnection):
-    RequestHandlerClass = _Request
-
-    def __init__(self, server: Any, sock: ssl.SSLSocket, makefile: Any) -> None:
-        super().__init__(server, sock, makefile)
-        self.checked_under: ssl.SSLContext | None = None
-        """The context whose CRLs this connection's certificate was last checked against."""
-        self.drop_unread = False
-
-    def communicate(self) -> bool:
-        adapter: MutualTlsAdapter = self.server.ssl_adapter
-        reader: _RequestReader = self.rfile
-        if self.checked_under is None:
-            if not _readable(self.socket):
-                return True  # wait in cheroot's selector for the client's first bytes
-            reader.deadline_io.deadline = time.monotonic() + adapter.read_timeout
-            if not self._handshake(adapter):
-                return False
-        else:
-            reader.deadline_io.deadline = time.monotonic() + adapter.read_timeout
-        if self.checked_under is not adapter.context and not self._still_trusted(adapter):
-            return False  # new CRLs since the handshake, and they list this client
-        return bool(super().communicate())
-
-    def _handshake(self, adapter: MutualTlsAdapter) -> bool:
-        tls: ssl.SSLSocket = self.socket
-        base = tls.gettimeout()
-        remaining = max(0.001, self.rfile.deadline_io.deadline - time.monotonic())
-        tls.settimeout(remaining if base is None else min(base, remaining))  # bounds the whole handshake
-        try:
-            tls.do_handshake()
-        except (ssl.SSLError, OSError) as error:
-            reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
-            log.info("TLS handshake with %s refused or failed: %s", self.remote_addr, reason)
-            if reason == "HTTP_REQUEST":  # plain HTTP on this port: say so, in plain HTTP
-                with contextlib.suppress(OSError):
-                    socket.socket.sendall(tls, _PLAIN_HTTP_ANSWER)
+    def still_trusted(self, peer: Peer) -> bool:
+        """After a CRL refresh: False when the new CRLs list the peer's certificate."""
+        context = self.context
+        if peer.checked_under is context:
+            return True
+        if peer.certificate_der and self.crls.revokes(x509.load_der_x509_certificate(peer.certificate_der)):
             return False
+        peer.checked_under = context
+        return True
+
+
+def unavailable_answer(app: Callable[..., Any], settings: Settings) -> Callable[[str], Answer]:
+    """The answer to a request refused for want of capacity, by path: fault 0051 (signed on a
+    signed endpoint), HTTP 503 with ``Retry-After``; plain text off the SOAP endpoints."""
+    from ketenserver.exchange.envelope import write_reply
+    from ketenserver.faults import fault_body, fault_for
+    from ketenserver.wsse import MessageSigner
+
+    endpoints = getattr(app, "endpoints", {})
+    signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(), settings.server_cert_path.read_bytes())
+    headers = [("Retry-After", "1")]
+
+    def answer(path: str) -> Answer:
+        endpoint = endpoints.get(path.rstrip("/"))
+        if endpoint is None:
+            return "503 Service Unavailable", [*headers, ("Content-Type", "text/plain; charset=utf-8")], (
+                _BUSY.encode() + b"\n")
+        body = write_reply(fault_body(fault_for(KetenError("0051", _BUSY))), action=None, relates_to=None,
+                           signer=signer if endpoint.signed else None, now=datetime.now(UTC))
+        return "503 Service Unavailable", [*headers, ("Content-Type", "text/xml; charset=utf-8")], body
+
+    return answer
+
+
+def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                         flags=socket.AI_PASSIVE)[0]
+    listener = socket.socket(family, kind, proto)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(address)
+        listener.listen(BACKLOG)
+        listener.setblocking(False)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+async def _readable(sock: socket.socket, timeout: float) -> bool:
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        async with asyncio.timeout(timeout):
+            await ready
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
+def _tell_plain_http(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.recv(PIECE)  # what came, so that the close does not reset the connection before it is read
+        sock.send(_PLAIN_HTTP_ANSWER)
+        sock.shutdown(socket.SHUT_WR)
+
+
+class Server:
+    """The listening socket (bound at once, so the port is known) and the event loop serving it."""
+
+    def __init__(self, settings: Settings, app: Callable[..., Any], *, port: int | None = None,
+                 reuse_port: bool = False, trust: TrustStore | None = None) -> None:
+        self.settings = settings
+        self.app = app
+        self.tls = MutualTls(settings, trust)
+        self._busy = unavailable_answer(app, settings)
+        self.socket = _listen(settings.host, settings.port if port is None else port, reuse_port)
+        self.port = int(self.socket.getsockname()[1])
+        self.reuse_port = reuse_port
+        self.started = threading.Event()
+        self.terminated = False
+        """Whether SIGTERM stopped it."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def run(self, *, handle_signals: bool = False) -> None:
+        """Serve on this thread until :meth:`stop` (or SIGTERM, with ``handle_signals``)."""
+        asyncio.run(self.serve(handle_signals=handle_signals))
+
+    def stop(self) -> None:
+        """From any thread: stop accepting, end the connections, let the running requests finish."""
+        if self._loop is not None and self._stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended already
+                self._loop.call_soon_threadsafe(self._stop.set)
+
+    def _terminate(self) -> None:
+        self.terminated = True
+        assert self._stop is not None
+        self._stop.set()
+
+    async def serve(self, *, handle_signals: bool = False) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        settings = self.settings
+        executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="ketenserver-request")
+        services = Services(settings, self.app, executor, Admission(settings), self._busy, self.tls.still_trusted,
+                            self.port, self.reuse_port)
+        if handle_signals:
+            loop.add_signal_handler(signal.SIGTERM, self._terminate)
+        loop.add_reader(self.socket.fileno(), self._accept, services)
+        self.started.set()
+        try:
+            await self._stop.wait()
         finally:
-            tls.settimeout(base)
-        self.ssl_env = adapter.get_environ(tls)
-        self.checked_under = tls.context
-        return True
+            with contextlib.suppress(ValueError, OSError):
+                loop.remove_reader(self.socket.fileno())
+            self.socket.close()
+            for task in list(services.tasks):
+                task.cancel()
+            if services.tasks:
+                await asyncio.wait(list(services.tasks), timeout=5)
+            admission = services.admission
+            for pool in (executor, admission.executor, admission.refusals):  # the running requests finish
+                await loop.run_in_executor(None, pool.shutdown)
 
-    def _still_trusted(self, adapter: MutualTlsAdapter) -> bool:
-        """After a CRL refresh: refuse the next request when the new CRLs list the client."""
-        der = self.socket.getpeercert(binary_form=True)
-        if der and adapter.crls.revokes(x509.load_der_x509_certificate(der)):
-            log.warning("closing the connection of %s: its certificate is revoked now", self.remote_addr)
-            return False
-        self.checked_under = adapter.context
-        return True
+    def _accept(self, services: Services) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(BACKLOG):
+            try:
+                sock, address = self.socket.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # e.g. out of file descriptors: try again shortly
+                log.warning("accepting a connection failed: %s", error)
+                loop.remove_reader(self.socket.fileno())
+                loop.call_later(0.1, loop.add_reader, self.socket.fileno(), self._accept, services)
+                return
+            sock.setblocking(False)
+            task = loop.create_task(self._connection(sock, address, services))
+            services.tasks.add(task)
+            task.add_done_callback(services.tasks.discard)
 
-    def close(self) -> None:
-        if self.drop_unread:
-            self.drop_unread = False
-            self._drop_rest()
-        super().close()
-
-    def _drop_rest(self) -> None:
-        """Read and drop what the client still sends: at most ``_LINGER`` seconds, and not past
-        its request's deadline (a client refused for being slow gets nothing more)."""
-        reader: _RequestReader = self.rfile
-        deadline = reader.deadline_io.deadline
-        reader.deadline_io.deadline = min(time.monotonic() + _LINGER, deadline or float("inf"))
+    async def _connection(self, sock: socket.socket, address: Any, services: Services) -> None:
+        loop = asyncio.get_running_loop()
+        given_up = loop.time() + self.settings.handshake_timeout
+        owned = False  # once the transport has the socket, it closes it
         try:
-            while reader.read(_PIECE):
-                pass
-        except (OSError, ValueError):  # the deadline, a reset, an already timed-out socket
-            pass
+            if not await _readable(sock, self.settings.handshake_timeout):
+                return
+            first = sock.recv(1, socket.MSG_PEEK)
+            if first != b"\x16":  # not a TLS handshake record
+                if first.isalpha():
+                    _tell_plain_http(sock)
+                return
+            reader = asyncio.StreamReader(limit=PIECE)
+            protocol = asyncio.StreamReaderProtocol(reader)
+            context = self.tls.context
+            assert context is not None
+            owned = True
+            try:
+                transport, _ = await loop.connect_accepted_socket(
+                    lambda: protocol, sock, ssl=context, ssl_handshake_timeout=max(0.01, given_up - loop.time()),
+                    ssl_shutdown_timeout=LINGER)
+            except (OSError, ssl.SSLError) as error:  # ConnectionAbortedError when it took too long
+                reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+                log.info("TLS handshake with %s refused or failed: %s", address[0], reason)
+                return
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            peer = self.tls.peer(address, transport.get_extra_info("ssl_object"))
+            await Connection(services, reader, writer, peer).serve()
+        except OSError as error:
+            log.info("connection with %s failed: %s", address[0], error)
+        except Exception:
+            log.exception("connection with %s failed", address[0])
+        finally:
+            if not owned:
+                sock.close()
 
 
 def make_server(settings: Settings, app: Callable[..., Any], *, port: int | None = None,
-                reuse_port: bool = False, trust: TrustStore | None = None) -> wsgi.Server:
-    """A cheroot server over mutual TLS; ``trust`` is the store whose CRLs the refreshes replace too."""
-    server = wsgi.Server(
-        (settings.host, settings.port if port is None else port), app,
-        numthreads=settings.threads, server_name="ketenserver", reuse_port=reuse_port,
-        timeout=settings.socket_timeout, shutdown_timeout=2,
-    )
-    # Our pipeline refuses oversized messages itself (fault 0101) from Content-Length, unread;
-    # a cheroot limit would answer with a bare HTTP 413 instead of a SOAP fault.
-    server.max_request_body_size = 0
-    server.max_request_header_size = HEADER_LIMIT
-    server.ConnectionClass = _Connection
-    server.ssl_adapter = MutualTlsAdapter(settings, trust)
-    return server
+                reuse_port: bool = False, trust: TrustStore | None = None) -> Server:
+    """A server over mutual TLS; ``trust`` is the store whose CRLs the refreshes replace too."""
+    return Server(settings, app, port=port, reuse_port=reuse_port, trust=trust)
 
 
 def _trust_of(app: Callable[..., Any]) -> TrustStore | None:
@@ -278,10 +303,10 @@ def _trust_of(app: Callable[..., Any]) -> TrustStore | None:
     return app.background_context.trust if isinstance(app, KetenApp) else None
 
 
-def _crl_runner(settings: Settings, server: wsgi.Server) -> BackgroundRunner | None:
+def _crl_runner(settings: Settings, server: Server) -> BackgroundRunner | None:
     if settings.crl_refresh_interval <= 0:
         return None
-    runner = BackgroundRunner(server.ssl_adapter.crls.refresh_once, settings.crl_refresh_interval, "crl-refresh")
+    runner = BackgroundRunner(server.tls.crls.refresh_once, settings.crl_refresh_interval, "crl-refresh")
     runner.start()
     return runner
 
@@ -290,19 +315,22 @@ def _crl_runner(settings: Settings, server: wsgi.Server) -> BackgroundRunner | N
 class RunningServer:
     """A server on a background thread (tests, the benchmark)."""
 
-    server: wsgi.Server
+    server: Server
     thread: threading.Thread
     crl_runner: BackgroundRunner | None = None
 
     @property
     def port(self) -> int:
-        return int(self.server.bind_addr[1])
+        return self.server.port
+
+    @property
+    def app(self) -> Callable[..., Any]:
+        return self.server.app
 
     @property
     def crls(self) -> CrlRefresher:
         """The server's CRL refresher (``refresh_once()`` applies a new CRL now)."""
-        adapter: MutualTlsAdapter = self.server.ssl_adapter
-        return adapter.crls
+        return self.server.tls.crls
 
     def stop(self) -> None:
         if self.crl_runner is not None:
@@ -313,14 +341,14 @@ class RunningServer:
 
 def serve_in_thread(settings: Settings, app: Callable[..., Any], *, port: int = 0) -> RunningServer:
     server = make_server(settings, app, port=port, trust=_trust_of(app))
-    server.prepare()
-    thread = threading.Thread(target=server.serve, name="ketenserver", daemon=True)
+    thread = threading.Thread(target=server.run, name="ketenserver", daemon=True)
     thread.start()
+    server.started.wait(10)
     return RunningServer(server, thread, _crl_runner(settings, server))
 
 
 def _interrupt(*_: object) -> None:
-    """SIGTERM stops a server like Ctrl+C: cheroot's safe_start then shuts down cleanly."""
+    """SIGTERM stops a server like Ctrl+C (benchmarks/secure_pipeline.py's baseline uses it too)."""
     raise KeyboardInterrupt
 
 
@@ -331,15 +359,17 @@ def _serve_worker(settings: Settings, reuse_port: bool) -> None:
     configure_logging(settings.log_format, settings.log_level)
     app = create_app(settings)
     server = make_server(settings, app, reuse_port=reuse_port, trust=app.background_context.trust)
-    signal.signal(signal.SIGTERM, _interrupt)
     app.start_background()
     crl_runner = _crl_runner(settings, server)
+    alone = multiprocessing.parent_process() is None
     try:
-        server.safe_start()
+        server.run(handle_signals=True)
+        if server.terminated and alone:
+            raise KeyboardInterrupt  # the only process: the command reports the interruption
     except KeyboardInterrupt:
-        if multiprocessing.parent_process() is None:
-            raise  # the only process: the command reports the interruption
-        # A worker stopped by SIGTERM from its parent: a clean stop, not a traceback on stderr.
+        if alone:
+            raise
+        # A worker stopped by its parent: a clean stop, not a traceback on stderr.
     finally:
         if crl_runner is not None:
             crl_runner.stop()

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from ketenserver.app import create_app
 from ketenserver.crls import CrlRefresher, CrlUnavailable, fetch_crl
 from ketenserver.pki import DevPki
-from ketenserver.server import MutualTlsAdapter, RunningServer, serve_in_thread
+from ketenserver.server import MutualTls, RunningServer, serve_in_thread
 from ketenserver.settings import Settings, load_settings
 from ketenserver.testing import RequestBuilder, fault_code
 from ketenserver.trust import TrustStore, UntrustedCertificate
@@ -177,7 +177,7 @@ def crl_http() -> Iterator[CrlHttpServer]:
 def test_a_revoked_certificate_is_refused_after_the_next_refresh(crl_server, own_pki):
     url = f"https://127.0.0.1:{crl_server.port}"
     vendor = cert_of(own_pki, "vendor-hosting")
-    store: TrustStore = crl_server.server.wsgi_app.background_context.trust
+    store: TrustStore = crl_server.app.background_context.trust
     with session_for(own_pki, "vendor-hosting") as as_vendor, session_for(own_pki, "school-25LX") as as_school:
         # Before: the vendor connects itself, and signs for school 25LX (its registered intermediary).
         assert post(as_vendor, url, signed_by(own_pki, "vendor-hosting", url)).status_code == 200
@@ -285,10 +285,10 @@ def test_a_server_without_a_valid_crl_does_not_start(settings, own_pki, crl_http
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     own_pki.crl.write_bytes(pem(issue_crl(own_pki, [], number=2, key=forger)))
     with pytest.raises(ValueError, match=r"none could be installed.*not signed by a CA"):
-        MutualTlsAdapter(replace(settings, pki_dir=own_pki.directory, crl_files=(own_pki.crl,)))
+        MutualTls(replace(settings, pki_dir=own_pki.directory, crl_files=(own_pki.crl,)))
     crl_http.status = 503
     with pytest.raises(ValueError, match="HTTP 503"):
-        MutualTlsAdapter(replace(settings, pki_dir=own_pki.directory, crl_urls=(crl_http.url(),)))
+        MutualTls(replace(settings, pki_dir=own_pki.directory, crl_urls=(crl_http.url(),)))
 
 
 def test_fetch_is_bounded(crl_http, own_pki):
