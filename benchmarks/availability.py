@@ -13,13 +13,14 @@ one of these loads (loopback only, bounded in count and time):
   sent or answered. The server's peak resident memory (sampled every 20 ms, and VmHWM) is printed,
   and what the large clients got.
 
-Each scenario gets a fresh ``ketenserver serve`` (one process, default threads) in a subprocess
+Each scenario gets a fresh ``ketenserver serve --workers N`` (``--workers``, default 2: the process
+model the project runs, few threads per process; memory is summed over the workers) in a subprocess
 on a scratch SQLite database. ``--src DIR`` serves the ketenserver package found in ``DIR``
 instead of this checkout's (e.g. a git worktree of an older commit, for before/after figures).
 Prints, per scenario, how many of the normal requests were answered 200 and their p50/p99/max
 latency (a failure counts as its 10 s timeout).
 
-    python benchmarks/availability.py [--src DIR] [--connections 200] [--large 200] [--seconds 10]
+    python benchmarks/availability.py [--src DIR] [--workers 2] [--connections 200] [--large 200] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(src: Path | None, url: str, workdir: Path, pki_dir: Path, label: str) -> Iterator[tuple[int, int]]:
+def serving(src: Path | None, url: str, workdir: Path, pki_dir: Path, label: str, workers: int
+            ) -> Iterator[tuple[int, int]]:
     """``ketenserver serve`` on a free port; yields (port, pid)."""
     port = _free_port()
     environment = {**os.environ, "KETENSERVER_LOG_LEVEL": "WARNING", "KETENSERVER_MAX_REQUEST_BYTES": str(4 << 20),
@@ -82,7 +84,7 @@ def serving(src: Path | None, url: str, workdir: Path, pki_dir: Path, label: str
     with log.open("wb") as stderr:
         server = subprocess.Popen(
             [sys.executable, "-m", "ketenserver", "--pki-dir", str(pki_dir), "--data-dir", str(workdir / "data"),
-             "--database-url", url, "serve", "--port", str(port), "--workers", "1"],
+             "--database-url", url, "serve", "--port", str(port), "--workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=stderr, env=environment)
         try:
             deadline = time.monotonic() + 60
@@ -103,12 +105,25 @@ def serving(src: Path | None, url: str, workdir: Path, pki_dir: Path, label: str
                 server.wait()
 
 
+def _processes(pid: int) -> list[int]:
+    """The server process and its workers (``--workers``: children of the serving process)."""
+    found = [pid]
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                found += [int(child) for child in children.read().split()]
+    return found
+
+
 def _memory(pid: int, field: str) -> int:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
+    """``field`` of /proc/PID/status (VmRSS, VmHWM), summed over the server and its workers."""
+    total = 0
+    for process in _processes(pid):
+        with contextlib.suppress(OSError), open(f"/proc/{process}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1]) * 1024
+    return total
 
 
 # --- the clients ---------------------------------------------------------------------------------
@@ -266,6 +281,7 @@ def _large_message(module: object, builder: object, index: int, today: dt.date) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", type=Path, help="serve the ketenserver package of this source directory")
+    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the port (serve --workers)")
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--large", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0, help="of normal requests per scenario")
@@ -286,13 +302,14 @@ def main() -> int:
     with contextlib.suppress(ssl.SSLWantReadError):
         probe.do_handshake()
     hello = outgoing.read()
-    print(f"server: {args.src or 'this checkout'}; {args.connections} drippers; {args.large} large clients; "
+    print(f"server: {args.src or 'this checkout'}, {args.workers} worker(s); {args.connections} drippers; "
+          f"{args.large} large clients; "
           f"normal requests for {args.seconds:g} s per scenario", flush=True)
     with scratch_database(None, "availability") as url:
         prepare(Settings(data_dir=workdir / "data", pki_dir=pki.directory, database_url=url), companies=200,
                 say=lambda _: None)
         for scenario in args.scenarios.split(","):
-            with serving(args.src, url, workdir, pki.directory, scenario) as (port, pid):
+            with serving(args.src, url, workdir, pki.directory, scenario, args.workers) as (port, pid):
                 sbb = RequestBuilder.from_files(school.cert, school.key, f"https://localhost:{port}{SBB_PATH}",
                                                 school.oin)
 
