@@ -35,6 +35,11 @@ HEADER_LIMIT = 64 * 1024
 """Bytes of request line and headers (h11's ``max_incomplete_event_size``); more gets HTTP 431."""
 PIECE = 64 * 1024  # the largest read from the TLS stream
 _FEED = 1024  # the pieces in which h11 gets a request head
+_UNREADABLE = {
+    400: "The request is not valid HTTP/1.1 (its request line, a header field or its framing).",
+    431: f"The request head exceeds {HEADER_LIMIT} bytes.",
+    501: "Only the chunked transfer coding is implemented.",
+}
 LINGER = 2.0  # seconds to drop what a refused client still sends before closing
 
 
@@ -235,9 +240,8 @@ class Connection:
             await self._refuse(408, "The request did not arrive in time; send it at once.")
             return False
         except h11.RemoteProtocolError as error:
-            hint = error.error_status_hint
-            await self._refuse(hint, "The request head is too large." if hint == 431
-                               else f"The request cannot be read as HTTP/1.1 ({error}).")
+            hint = error.error_status_hint  # our own words, not h11's
+            await self._refuse(hint, _UNREADABLE.get(hint, _UNREADABLE[400]))
             return False
         if not isinstance(head, h11.Request):
             return False  # the client closed the connection
