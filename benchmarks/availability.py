@@ -16,14 +16,14 @@ one of these loads (loopback only, bounded in count and time):
   The server's peak resident memory (sampled every 20 ms, and VmHWM) is printed,
   and what the large clients got.
 
-Each scenario gets a fresh ``ketenserver serve --workers N`` (``--workers``, default 2: the process
-model the project runs, few threads per process; memory is summed over the workers) in a subprocess
+Each scenario gets a fresh ``ketenserver serve --workers N`` (``--workers``, default 1 as the server's
+own default; with more, memory is summed over the serving processes) in a subprocess
 on a scratch SQLite database. ``--src DIR`` serves the ketenserver package found in ``DIR``
 instead of this checkout's (e.g. a git worktree of an older commit, for before/after figures).
 Prints, per scenario, how many of the normal requests were answered 200 and their p50/p99/max
 latency (a failure counts as its 10 s timeout).
 
-    python benchmarks/availability.py [--src DIR] [--workers 2] [--connections 200] [--large 200] [--seconds 10]
+    python benchmarks/availability.py [--src DIR] [--workers 1] [--connections 200] [--large 200] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -288,7 +288,7 @@ def _large_message(module: object, builder: object, index: int, today: dt.date) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", type=Path, help="serve the ketenserver package of this source directory")
-    parser.add_argument("--workers", type=int, default=2, help="server processes sharing the port (serve --workers)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes sharing the port (serve --workers)")
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--large", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0, help="of normal requests per scenario")

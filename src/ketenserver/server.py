@@ -24,8 +24,10 @@ the body in memory. What a slow or lying client can hold:
 - a body over ``large_request_bytes`` must fit, with its size, in ``large_body_budget`` (bytes of
   large bodies read and processed at once) when its head arrives, or it is refused at once and
   unread with fault 0051 (HTTP 503, retry later); large requests are answered on threads of their
-  own (``large_request_threads``), so a small request never queues behind them. Memory in flight is therefore bounded by
-  the budget, and a client dripping a large body holds a share of it only until its deadline;
+  own (``large_request_threads``), so a small request never queues behind them. Memory in flight
+  is therefore bounded by the budget, and a client dripping a large body holds a share of it only
+  until its deadline; the signed 0051 refusals are made ahead (:class:`Refusals`), so that a flood
+  of them costs the process next to nothing;
 - a request whose body was refused before it was read to the end closes its connection after
   the answer, after reading and dropping for at most two seconds what the client still sends
   (closing on unread data resets the connection, and the client would lose the answer).
@@ -44,6 +46,8 @@ import signal
 import socket
 import ssl
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,8 +63,16 @@ from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, Connection
 from ketenserver.settings import Settings
 from ketenserver.trust import TrustStore, server_ssl_context
 
-__all__ = ["HEADER_LIMIT", "MutualTls", "RunningServer", "Server", "make_server", "serve_forever",
-           "serve_in_thread", "unavailable_answer"]
+__all__ = [
+    "HEADER_LIMIT",
+    "MutualTls",
+    "Refusals",
+    "RunningServer",
+    "Server",
+    "make_server",
+    "serve_forever",
+    "serve_in_thread",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,27 +126,78 @@ class MutualTls:
         return True
 
 
-def unavailable_answer(app: Callable[..., Any], settings: Settings) -> Callable[[str], Answer]:
-    """The answer to a request refused for want of capacity, by path: fault 0051 (signed on a
-    signed endpoint), HTTP 503 with ``Retry-After``; plain text off the SOAP endpoints."""
-    from ketenserver.exchange.envelope import write_reply
-    from ketenserver.faults import fault_body, fault_for
-    from ketenserver.wsse import MessageSigner
+STOCK = 128
+"""Signed refusals (fault 0051) each signed endpoint keeps ready; see :class:`Refusals`."""
+STOCK_AGE = 60.0
+"""Seconds a ready refusal may wait; an older one is made anew (its Timestamp stays fresh)."""
+RESTOCK_EVERY = 0.5
+RESTOCK_MOST = 64
+"""Refusals made at most per restock: the stock fills in seconds without hogging the process."""
 
-    endpoints = getattr(app, "endpoints", {})
-    signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(), settings.server_cert_path.read_bytes())
-    headers = [("Retry-After", "1")]
 
-    def answer(path: str) -> Answer:
-        endpoint = endpoints.get(path.rstrip("/"))
+class Refusals:
+    """The answers to requests refused for want of capacity: fault 0051, HTTP 503 with
+    ``Retry-After``, signed on a signed endpoint; plain text off the SOAP endpoints.
+
+    Refusals come in floods (hundreds of large messages at once), when the process is busiest.
+    Signing one costs about a millisecond of CPU, but under the GIL, next to the threads that
+    process the admitted messages, making hundreds of them one after another slowed every other
+    request for seconds (benchmarks/availability.py). So each signed endpoint keeps a stock of
+    refusals signed ahead in quiet moments, each with its own MessageID and Timestamp, and a
+    refusal takes one; an empty stock, or a refusal older than ``STOCK_AGE``, is signed on the spot.
+    Both :meth:`answer` and :meth:`restock` run on the one refusals thread.
+    """
+
+    def __init__(self, app: Callable[..., Any], settings: Settings, *, stock: int = STOCK,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        from ketenserver.wsse import MessageSigner
+
+        endpoints = getattr(app, "endpoints", {})
+        self._endpoints = endpoints
+        self._signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(),
+                                              settings.server_cert_path.read_bytes())
+        self._ready: dict[str, deque[tuple[float, Answer]]] = {
+            path: deque() for path, endpoint in endpoints.items() if endpoint.signed}
+        self._stock = stock
+        self._clock = clock
+        self._last_refusal = -STOCK_AGE
+
+    def answer(self, path: str) -> Answer:
+        path = path.rstrip("/")
+        now = self._last_refusal = self._clock()
+        ready = self._ready.get(path)
+        while ready:
+            made, answer = ready.popleft()
+            if now - made < STOCK_AGE:
+                return answer
+        return self._make(path)
+
+    def restock(self, most: int = RESTOCK_MOST) -> int:
+        """Sign up to ``most`` refusals ahead, unless refusals are being given right now; how many."""
+        now = self._clock()
+        if now - self._last_refusal < RESTOCK_EVERY * 2:
+            return 0
+        made = 0
+        for path, ready in self._ready.items():
+            while ready and now - ready[0][0] >= STOCK_AGE - 5:
+                ready.popleft()
+            while len(ready) < self._stock and made < most:
+                ready.append((self._clock(), self._make(path)))
+                made += 1
+        return made
+
+    def _make(self, path: str) -> Answer:
+        from ketenserver.exchange.envelope import write_reply
+        from ketenserver.faults import fault_body, fault_for
+
+        headers = [("Retry-After", "1")]
+        endpoint = self._endpoints.get(path)
         if endpoint is None:
             return "503 Service Unavailable", [*headers, ("Content-Type", "text/plain; charset=utf-8")], (
                 _BUSY.encode() + b"\n")
         body = write_reply(fault_body(fault_for(KetenError("0051", _BUSY))), action=None, relates_to=None,
-                           signer=signer if endpoint.signed else None, now=datetime.now(UTC))
+                           signer=self._signer if endpoint.signed else None, now=datetime.now(UTC))
         return "503 Service Unavailable", [*headers, ("Content-Type", "text/xml; charset=utf-8")], body
-
-    return answer
 
 
 def _listen(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -187,7 +250,7 @@ class Server:
         self.settings = settings
         self.app = app
         self.tls = MutualTls(settings, trust)
-        self._busy = unavailable_answer(app, settings)
+        self.refusals = Refusals(app, settings)
         self.socket = _listen(settings.host, settings.port if port is None else port, reuse_port)
         self.port = int(self.socket.getsockname()[1])
         self.reuse_port = reuse_port
@@ -217,15 +280,17 @@ class Server:
         self._stop = asyncio.Event()
         settings = self.settings
         executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="ketenserver-request")
-        services = Services(settings, self.app, executor, Admission(settings), self._busy, self.tls.still_trusted,
-                            self.port, self.reuse_port)
+        services = Services(settings, self.app, executor, Admission(settings), self.refusals.answer,
+                            self.tls.still_trusted, self.port, self.reuse_port)
         if handle_signals:
             loop.add_signal_handler(signal.SIGTERM, self._terminate)
         loop.add_reader(self.socket.fileno(), self._accept, services)
+        restocking = loop.create_task(self._restock(services.admission.refusals))
         self.started.set()
         try:
             await self._stop.wait()
         finally:
+            restocking.cancel()
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(self.socket.fileno())
             self.socket.close()
@@ -236,6 +301,15 @@ class Server:
             admission = services.admission
             for pool in (executor, admission.executor, admission.refusals):  # the running requests finish
                 await loop.run_in_executor(None, pool.shutdown)
+
+    async def _restock(self, refusals: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(RESTOCK_EVERY)
+            try:
+                await loop.run_in_executor(refusals, self.refusals.restock)
+            except RuntimeError:  # the pool shut down: the server stops
+                return
 
     def _accept(self, services: Services) -> None:
         loop = asyncio.get_running_loop()

@@ -18,11 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from lxml import etree
 
+from ketenserver import namespaces as ns
 from ketenserver.app import create_app
+from ketenserver.exchange.envelope import read_envelope
 from ketenserver.pki import DevPki
-from ketenserver.server import RunningServer, serve_in_thread
+from ketenserver.server import STOCK_AGE, Refusals, RunningServer, serve_in_thread
 from ketenserver.testing import RequestBuilder, fault_code
+from ketenserver.wsse import verify
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"
@@ -178,3 +182,40 @@ def test_excess_large_bodies_get_0051_at_once(pki, lean, context):
     assert all(a.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in a for a in refused)
     again = post(context, lean.port, data)  # the budget was given back
     assert fault_code(again.split(b"\r\n\r\n", 1)[1]) == "0004"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _signed_message_id(body: bytes) -> str:
+    """The refusal's MessageID, after checking that the server signed it all (raises if not)."""
+    envelope = read_envelope(etree.fromstring(body))
+    assert envelope.security is not None
+    required = {"Body": envelope.body, "Timestamp": envelope.security.find(ns.TIMESTAMP),
+                **{f"wsa:{name}": element for name, element in envelope.addressing.items()}}
+    verify(envelope.root, envelope.security, required)
+    return str(envelope.wsa("MessageID"))
+
+
+def test_refusals_signed_ahead_are_each_unique_signed_and_fresh(settings, app):
+    clock = _Clock()
+    refusals = Refusals(app, settings, stock=3, clock=clock)
+    signed = sum(1 for endpoint in app.endpoints.values() if endpoint.signed)
+    assert refusals.restock() == 3 * signed and refusals.restock() == 0  # filled, then full
+    taken = [refusals.answer(PATH) for _ in range(5)]  # three from the stock, two signed on the spot
+    for status, headers, body in taken:
+        assert status.startswith("503") and ("Retry-After", "1") in headers and fault_code(body) == "0051"
+    assert len({_signed_message_id(body) for _, _, body in taken}) == 5
+    assert refusals.restock() == 0  # refusals are being given: no signing ahead now
+    clock.now += 2.0
+    assert refusals.restock() == 3  # the stock that was drawn from is filled again
+    kept = refusals.answer(PATH)
+    clock.now += STOCK_AGE  # what is left in the stock is now too old to be given
+    assert _signed_message_id(refusals.answer(PATH)[2]) not in {_signed_message_id(kept[2])}
+    clock.now += 2.0
+    assert refusals.restock() == 3 * signed  # every stock had grown stale: dropped and made anew
