@@ -414,7 +414,9 @@ def _large(args: argparse.Namespace, port: int, pid: int, pki: object, context: 
     child = multiprocessing.get_context("fork").Process(target=senders)
     child.start()
     started = time.monotonic()
-    released.wait(timeout=CONNECT_WAIT + 10)  # the normal client starts with the burst
+    # The normal client starts with the burst, or after 2 s while a server still cannot take the
+    # 200 connections (cheroot, which handshakes on its 16 request threads: that is the finding).
+    released.wait(timeout=2.0)
     ends = time.monotonic() + args.seconds
     latencies, outcomes = normal_client(port, context, requests, lambda ends=ends: time.monotonic() > ends)
     got.update(results.get())
