@@ -192,9 +192,3 @@ def configure_logging(log_format: str = "json", level: str | int = "INFO", *, st
     # journal already records (with code and field), not errors of the server.
     logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
     return handler
-
-
-def cheroot_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
-    """A drop-in for ``cheroot.wsgi.Server.error_log``, which writes plain text to stderr: cheroot's
-    messages (lost connections, failed handshakes) become records of the ``cheroot`` logger."""
-    logging.getLogger("cheroot").log(level, msg, exc_info=traceback)

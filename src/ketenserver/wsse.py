@@ -313,14 +313,12 @@ def _why_not_verified(required: Mapping[str, etree._Element], referenced: Mappin
     part with lxml's exclusive C14N, only to word the fault; it decides nothing (a mismatch here
     never accepts, a match here never refuses).
     """
-    algorithms = {"http://www.w3.org/2001/04/xmlenc#sha256": "sha256", _XMLDSIG_MORE + "sha384": "sha384",
-                  "http://www.w3.org/2001/04/xmlenc#sha512": "sha512"}
     for name, element in required.items():
         reference = referenced[id(element)]
         digest_method = reference.find(ns.qn(ns.DS, "DigestMethod"))
         transforms = reference.findall(f"{{{ns.DS}}}Transforms/{{{ns.DS}}}Transform")
-        algorithm = algorithms.get(digest_method.get("Algorithm", "") if digest_method is not None else "")
-        if algorithm is None or any(t.get("Algorithm") == _ENVELOPED for t in transforms):
+        digest = DIGEST_METHODS.get(digest_method.get("Algorithm", "") if digest_method is not None else "")
+        if digest is None or any(t.get("Algorithm") == _ENVELOPED for t in transforms):
             continue
         prefixes = [p for t in transforms for i in t.iterfind(f"{{{ns.EXC_C14N}}}InclusiveNamespaces")
                     for p in (i.get("PrefixList") or "").split()]
@@ -328,7 +326,7 @@ def _why_not_verified(required: Mapping[str, etree._Element], referenced: Mappin
             continue  # lxml ignores it; this diagnosis would be wrong
         c14n = etree.tostring(element, method="c14n", exclusive=True, inclusive_ns_prefixes=prefixes or None)
         expected = "".join((reference.findtext(ns.qn(ns.DS, "DigestValue")) or "").split())
-        if base64.b64encode(hashlib.new(algorithm, c14n).digest()).decode() != expected:
+        if base64.b64encode(hashlib.new(digest.name, c14n).digest()).decode() != expected:  # "sha256", ...
             return ExchangeError("0111", f"The digest of {name} does not match: a signed part was changed after "
                                  "signing.", field="DigestValue")
     return ExchangeError("0111", "The SignatureValue does not verify with the certificate in the "

@@ -12,7 +12,6 @@ import pytest
 from ketenserver.logs import (
     JsonFormatter,
     TextFormatter,
-    cheroot_error_log,
     configure_logging,
     current_request_id,
     is_bsn,
@@ -147,13 +146,3 @@ def test_configure_logging_replaces_the_root_handlers_and_refuses_unknown_format
     assert "BSN [bsn]" in stream.getvalue()
     with pytest.raises(ValueError, match="log_format"):
         configure_logging("xml")
-
-
-def test_cheroot_messages_become_records(caplog):
-    caplog.set_level(logging.INFO, logger="cheroot")
-    try:
-        raise OSError("handshake failed")
-    except OSError:
-        cheroot_error_log("Client lost", logging.ERROR, traceback=True)
-    [record] = [r for r in caplog.records if r.name == "cheroot"]
-    assert record.getMessage() == "Client lost" and record.levelno == logging.ERROR and record.exc_info

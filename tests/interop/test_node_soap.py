@@ -253,20 +253,9 @@ def test_server_answers_node_soap(case, node_run: NodeRun, served_actions) -> No
     assert [c.get("Value") for c in confirmations] == [_signature_value(node_run.request(case))]
 
 
-def _fixture_or_skip(request: pytest.FixtureRequest, name: str) -> Any:
-    """Another section's fixture when it exists; until then skip (fail with CI=true)."""
-    try:
-        return request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        message = f"fixture {name} is not defined in tests/interop/conftest.py yet"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
 @pytest.mark.parametrize("case", SIGNED_CASES, ids=_case_id)
-def test_signed_reply_verified_by_xmlsec1(case, node_run: NodeRun, request) -> None:  # type: ignore[no-untyped-def]
-    verify = _fixture_or_skip(request, "xmlsec1_verify")
+def test_signed_reply_verified_by_xmlsec1(case, node_run: NodeRun, xmlsec1_verify) -> None:  # type: ignore[no-untyped-def]
+    verify = xmlsec1_verify
     reply = node_run.reply(case)
     confirms = None if _fault(_parse(reply)) is not None else _signature_value(node_run.request(case))
     assert verify(reply, confirms) is None
@@ -276,8 +265,8 @@ _WSS4J: dict[str, dict[tuple[str, str, str, str], str | None]] = {}
 
 
 @pytest.mark.parametrize("case", SIGNED_CASES, ids=_case_id)
-def test_signed_reply_verified_by_wss4j(case, node_run: NodeRun, request) -> None:  # type: ignore[no-untyped-def]
-    verify = _fixture_or_skip(request, "wss4j_verify")
+def test_signed_reply_verified_by_wss4j(case, node_run: NodeRun, wss4j_verify) -> None:  # type: ignore[no-untyped-def]
+    verify = wss4j_verify
     key = str(node_run.out)
     if key not in _WSS4J:  # one JVM for all replies of the run
         cases = [c for c in SIGNED_CASES if node_run.records.get(c, {}).get("response_file")]
