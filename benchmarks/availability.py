@@ -49,6 +49,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ketenserver.testing import free_port
+
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 SBB_ACTION = f"{SBB}:VaststellenLeerbedrijf"
 SBB_PATH = "/sbb-erkenningen/2W-be-S"
@@ -68,17 +70,11 @@ def _verzuim_load() -> object:
 
 
 # --- the server ----------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serving(src: Path | None, url: str, workdir: Path, pki_dir: Path, label: str, workers: int
             ) -> Iterator[tuple[int, int]]:
     """``ketenserver serve`` on a free port; yields (port, pid)."""
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "KETENSERVER_LOG_LEVEL": "WARNING", "KETENSERVER_MAX_REQUEST_BYTES": str(4 << 20),
                    "KETENSERVER_CRL_REFRESH_INTERVAL": "0"}
     if src is not None:

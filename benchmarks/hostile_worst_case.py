@@ -28,7 +28,7 @@ PAYLOAD = (f'<s:VaststellenLeerbedrijf xmlns:s="{SBB}"><s:Naam>Bakkerij De Vries
 
 
 def cases(build: Callable[..., object], limit: int) -> dict[str, bytes]:
-    from ketenserver import namespaces as ns
+    from ketencore import names as ns
 
     def signed() -> bytes:
         return build(PAYLOAD, action=ACTION).bytes()  # type: ignore[attr-defined,no-any-return]

@@ -18,7 +18,6 @@ import argparse
 import http.client
 import multiprocessing
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -31,27 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ketenserver.testing import free_port, wait_for_port
+
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"
 PATH = "/sbb-erkenningen/2W-be-S"
 NAMES = [("Bakkerij De Vries", "1012 AB"), ("Onbekend Bedrijf", "3511 AA")]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start")
 
 
 def _bare_server(settings: Any, port: int) -> None:
@@ -142,7 +126,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="ketenserver-bench-"))
     pki = init_dev_pki(workdir / "certs")
-    settings = Settings(data_dir=workdir / "data", pki_dir=workdir / "certs", port=_free_port(),
+    settings = Settings(data_dir=workdir / "data", pki_dir=workdir / "certs", port=free_port(),
                         database_url=args.database_url,
                         workers=args.workers, threads=16, log_level="WARNING")
     print(f"preparing in {workdir} ...", flush=True)
@@ -163,7 +147,7 @@ def main() -> int:
     bare = [bare_builder.build(payload(i), action=ACTION).bytes() for i in range(args.requests)]
 
     spawn = multiprocessing.get_context("spawn")
-    bare_port = _free_port()
+    bare_port = free_port()
     bare_processes = [spawn.Process(target=_bare_server, args=(settings, bare_port), daemon=True)
                       for _ in range(args.workers)]
     for process in bare_processes:
@@ -175,8 +159,8 @@ def main() -> int:
          "serve", "--port", str(settings.port), "--workers", str(args.workers)],
         stdout=subprocess.DEVNULL)
     try:
-        _wait_for(bare_port)
-        _wait_for(settings.port)
+        wait_for_port(bare_port)
+        wait_for_port(settings.port)
         context = ssl.create_default_context(cafile=str(pki.trust_bundle))
         context.load_cert_chain(str(school.chain), str(school.key))
         warmup = max(args.clients * 10, 100)

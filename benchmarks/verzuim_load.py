@@ -57,7 +57,6 @@ import os
 import random
 import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -72,9 +71,9 @@ from pathlib import Path
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from ketencore.wsse import new_message_id
 from ketenserver.pki import DevPki, PartyFiles, school_oin
-from ketenserver.testing import RequestBuilder, scratch_database, valid_bsn
-from ketenserver.wsse import new_message_id
+from ketenserver.testing import RequestBuilder, free_port, scratch_database, valid_bsn, wait_for_port
 
 NS = "urn:ketenserver:duo:verzuimloket:1"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -421,28 +420,10 @@ def check_database(url: str, numbers: set[str], count: int) -> tuple[list[str], 
 # --- One backend ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"ketenserver serve exited with status {server.returncode}")
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"server on port {port} did not start")
-
-
 @contextlib.contextmanager
 def serving(url: str, workdir: Path, pki_dir: Path, workers: int, label: str) -> Iterator[int]:
     """``ketenserver serve`` on a free port over *url*, its log in *workdir*; yields the port."""
-    port = _free_port()
+    port = free_port()
     log = workdir / f"server-{label}.log"
     environment = {**os.environ, "KETENSERVER_LOG_LEVEL": "WARNING"}
     with log.open("wb") as stderr:
@@ -451,7 +432,7 @@ def serving(url: str, workdir: Path, pki_dir: Path, workers: int, label: str) ->
              "--database-url", url, "serve", "--port", str(port), "--workers", str(workers)],
             stdout=subprocess.DEVNULL, stderr=stderr, env=environment)
         try:
-            _wait_for(port, server)
+            wait_for_port(port, process=server, timeout=90)
             yield port
         finally:
             server.terminate()

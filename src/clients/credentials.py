@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ketenserver.trust import oin_of
-from ketenserver.wsse import PrivateKey
+from ketencore.trust import oin_of
+from ketencore.wsse import PrivateKey
 
 __all__ = ["Credentials", "PathLike"]
 

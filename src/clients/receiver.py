@@ -42,15 +42,17 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cryptography import x509
 from lxml import etree
 
-from ketenserver import contracts, wsse
-from ketenserver import namespaces as ns
-from ketenserver.errors import ExchangeError, KetenError
-from ketenserver.exchange.envelope import check_request_addressing, read_envelope, write_reply
-from ketenserver.exchange.validation import validate_payload
-from ketenserver.faults import fault_body, fault_for
-from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of, server_ssl_context
-from ketenserver.xmlparse import parse_untrusted
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import check_request_addressing, read_envelope, write_reply
+from ketencore.errors import ExchangeError, KetenError
+from ketencore.faults import fault_body, fault_for
+from ketencore.trust import TrustStore, oin_of, server_ssl_context
+from ketencore.validation import validate_payload
+from ketencore.verify import verify_message
+from ketencore.xmlparse import parse_untrusted
 
+from . import contracts
 from .bpv import Mutatie
 from .credentials import Credentials
 
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 
 CONTRACT = "sbb-mutatieontvanger"
 RECEIVER_NS = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1"
+SBB_NS = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 OPERATION = ns.qn(RECEIVER_NS, "AanbiedenMutatie")
 ACTION = f"{RECEIVER_NS}:AanbiedenMutatie"
 REPLY_ACTION = f"{ACTION}Response"
@@ -104,7 +107,7 @@ class MutatieOntvanger:
         self._clock = clock
         self._max_age = max_age
         self._max_skew = max_skew
-        self._schema = contracts.schema_for(CONTRACT)
+        self._schema = contracts.shipped().schema_for(CONTRACT)
         self._seen: dict[str, datetime] = {}
         self._seen_lock = threading.Lock()
 
@@ -156,20 +159,9 @@ class MutatieOntvanger:
         return bytes(raw)
 
     def _verify(self, envelope: Any, environ: dict[str, Any], now: datetime) -> tuple[etree._Element, str]:
-        security = envelope.security
-        if security is None:
-            raise ExchangeError("0110", "Profile 2W-be-S requires a wsse:Security header with a signature (WB013).",
-                                field="Security")
-        stamp = wsse.read_timestamp(security)
-        wsse.check_freshness(stamp, now=now, max_age=self._max_age, max_skew=self._max_skew)
-        required = {"Body": envelope.body, "Timestamp": stamp.element}
-        required.update({f"wsa:{name}": element for name, element in envelope.addressing.items()})
-        verified = wsse.verify(envelope.root, security, required)
-        try:
-            signer = self._trust.verify(verified.certificate)
-        except UntrustedCertificate as error:
-            raise ExchangeError("0114", f"The signing certificate is not trusted: {error.message}",
-                                field="BinarySecurityToken") from None
+        verified = verify_message(envelope, trust=self._trust, now=now, max_age=self._max_age,
+                                  max_skew=self._max_skew)
+        signer = verified.signer_oin
         if self._sbb_oin is not None and signer != self._sbb_oin:
             raise ExchangeError("0002", f"The message was signed by OIN {signer}, not by SBB.",
                                 field="BinarySecurityToken")
@@ -177,8 +169,8 @@ class MutatieOntvanger:
         if pem and oin_of(x509.load_pem_x509_certificate(pem.encode())) != signer:
             raise ExchangeError("0002", "The signer is not the party on the TLS connection.",
                                 field="BinarySecurityToken")
-        self._remember(verified.signature_value, stamp.created + timedelta(seconds=self._max_age), now)
-        return verified.signed_parts["Body"][0], verified.signature_value
+        self._remember(verified.signature_value, verified.timestamp.created + timedelta(seconds=self._max_age), now)
+        return verified.payload, verified.signature_value
 
     def _remember(self, signature_value: str, expires: datetime, now: datetime) -> None:
         digest = hashlib.sha256(signature_value.encode()).hexdigest()
@@ -196,7 +188,7 @@ def _mutatie(payload: etree._Element) -> Mutatie:
     assert element is not None  # the schema requires it
 
     def text(name: str) -> str:
-        return element.findtext(ns.qn(ns.SBB_ERKENNINGEN, name)) or ""
+        return element.findtext(ns.qn(SBB_NS, name)) or ""
 
     return Mutatie(int(text("Volgnummer")), text("LeerbedrijfId"), text("Crebo"), text("Soort"), text("Reden"),
                    dt.date.fromisoformat(text("Ingangsdatum")))

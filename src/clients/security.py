@@ -13,9 +13,9 @@ objects the single place where a client's message security happens; call sites n
   - it carries a fresh Timestamp (at most 300 s old, at most 60 s ahead of our clock);
   - its Body, Timestamp and every WS-Addressing header are signed *at their own place* (no
     wrapping), with exclusive C14N and SHA-256 or stronger (SHA-1 refused): the checks of
-    :func:`ketenserver.wsse.verify`, the same code the server runs on requests;
+    :func:`ketencore.wsse.verify`, the same code the server runs on requests;
   - the signer's certificate chains to the configured trust bundle, is within its dates and
-    not revoked according to a current CRL (WT004), as :class:`ketenserver.trust.TrustStore`
+    not revoked according to a current CRL (WT004), as :class:`ketencore.trust.TrustStore`
     decides, and (when configured) carries the expected server OIN;
   - the *signed* ``wsa:RelatesTo`` equals this request's MessageID, so a response to another
     request (or a replayed one) is never taken for this one;
@@ -41,11 +41,12 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
-from ketenserver.errors import ExchangeError
-from ketenserver.exchange.envelope import Envelope, read_envelope
-from ketenserver.trust import TrustStore, UntrustedCertificate
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import Envelope, read_envelope
+from ketencore.errors import ExchangeError
+from ketencore.trust import TrustStore
+from ketencore.verify import SignerNotTrusted, verify_message
 
 from .credentials import Credentials
 from .errors import KetenClientError, ResponseNotTrusted
@@ -239,32 +240,27 @@ class WusSignature(WusAddressing):
         if sent_signature is None:
             raise ResponseNotTrusted("The last request from this thread was not signed; nothing to confirm.")
         parsed = _read(envelope)
-        security = parsed.security
-        if security is None:
+        if parsed.security is None:
             raise ResponseNotTrusted("The response is not signed: profile 2W-be-S requires a wsse:Security "
                                      "header with a signature (WB013).")
         for name in ("Action", "MessageID", "RelatesTo"):
             if name not in parsed.addressing:
                 raise ResponseNotTrusted(f"The response has no wsa:{name} header (WA001).")
-        confirmations = security.findall(_CONFIRMATION)
+        confirmations = parsed.security.findall(_CONFIRMATION)
         if len(confirmations) > 1:
             raise ResponseNotTrusted("The response carries more than one SignatureConfirmation.")
+        confirmation = {"SignatureConfirmation": confirmations[0]} if confirmations else None
         try:
-            stamp = wsse.read_timestamp(security)
-            wsse.check_freshness(stamp, now=self._clock(), max_age=self._max_age, max_skew=self._max_skew)
-            required = {"Body": parsed.body, "Timestamp": stamp.element}
-            required.update({f"wsa:{name}": element for name, element in parsed.addressing.items()})
-            if confirmations:
-                required["SignatureConfirmation"] = confirmations[0]
-            verified = wsse.verify(parsed.root, security, required)
+            verified = verify_message(parsed, trust=self._trust, now=self._clock(), max_age=self._max_age,
+                                      max_skew=self._max_skew, also_signed=confirmation)
+        except SignerNotTrusted as error:
+            reason = error.message.removeprefix("The signing certificate is not trusted: ")
+            raise ResponseNotTrusted(f"The response was signed with a certificate that is not trusted: "
+                                     f"{reason}.") from None
         except ExchangeError as error:
             raise ResponseNotTrusted(f"The response's signature does not check out: {error.message}"
                                      ) from None
-        try:
-            signer = self._trust.verify(verified.certificate)
-        except UntrustedCertificate as error:
-            raise ResponseNotTrusted(f"The response was signed with a certificate that is not trusted: "
-                                     f"{error.message}.") from None
+        signer = verified.signer_oin
         if self._server_oin is not None and signer != self._server_oin:
             raise ResponseNotTrusted(f"The response was signed by OIN {signer}, not by the server "
                                      f"{self._server_oin}.")

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketencore.trust import TrustStore
+from ketencore.wsse import MessageSigner
 from ketenserver import contracts
 from ketenserver.background import BackgroundContext, BackgroundJob, BackgroundRunner
 from ketenserver.db import make_engine, make_session_factory, write_serialiser
@@ -25,8 +27,6 @@ from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartRespon
 from ketenserver.feature import Feature
 from ketenserver.settings import Settings
 from ketenserver.spyne_compat import load_spyne
-from ketenserver.trust import TrustStore
-from ketenserver.wsse import MessageSigner
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9._-]+\.xsd$")
 RETENTION_JOB = "journal-retention"

@@ -18,9 +18,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketencore.trust import TrustStore
 from ketenserver.exchange.journal import Journal
 from ketenserver.settings import Settings
-from ketenserver.trust import TrustStore
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of, parse_crl
+from ketencore.trust import TrustStore, UntrustedCertificate, oin_of, parse_crl
 
 
 @dataclass(frozen=True)

@@ -146,8 +146,8 @@ def _certs_check(settings: Settings, warn_days: int) -> int:
     """Exit 1 when the server certificate, a CA certificate or a CRL is expired or expires soon."""
     import datetime as dt
 
+    from ketencore.trust import TrustStore
     from ketenserver.certcheck import inspect_certificates, inspect_crls, report
-    from ketenserver.trust import TrustStore
 
     now = dt.datetime.now(dt.UTC)
     store = TrustStore.from_files(settings.trust_bundle_path, settings.crl_paths)
@@ -275,8 +275,9 @@ def _purge_journal(args: argparse.Namespace) -> int:
 
 def cmd_faults(args: argparse.Namespace) -> int:
     from ketenserver.faults import catalogue_table
+    from ketenserver.features import FEATURES
 
-    print(catalogue_table())
+    print(catalogue_table(FEATURES))
     return 0
 
 

@@ -1,128 +1,34 @@
-"""The fault catalogue and the one place where SOAP 1.1 faults are built.
+"""The server's fault catalogue: the core codes (:mod:`ketencore.faults`) and those of the
+features it runs, each code meaning one thing only.
 
-Codes 0001-0051 are the Digikoppeling best-practice technical fault numbers (Koppelvlakstandaard
-WUS). Codes 01xx refine "the receiver rejects any signature failure" (WB013) and the other WUS
-security rules so that a vendor sees which rule failed; 0500 is the single answer to anything
-unexpected. Each feature declares its business codes (prefix per service, e.g. ``SBB-``) in
-its :class:`~ketenserver.feature.Feature`; :func:`catalogue` merges them. ``ketenserver faults``
-prints the whole catalogue; the README carries the same table.
-
-A fault never contains a stack trace or text from a library: messages are written here or in the
-rule that raised them.
+A feature's codes are derived from its error classes (:func:`ketencore.faults.rule_faults`), so
+they are written once. ``ketenserver faults`` prints the catalogue; the README carries the table.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from lxml import etree
+from ketencore.faults import CORE_FAULTS, FaultSpec
 
-from ketenserver import namespaces as ns
-from ketenserver.errors import BusinessError, KetenError
-
-FaultCode = Literal["Client", "Server"]
+if TYPE_CHECKING:
+    from ketenserver.feature import Feature
 
 
-@dataclass(frozen=True)
-class FaultSpec:
-    code: str
-    faultcode: FaultCode
-    title: str
-    rule: str
-    """The standard's rule this code enforces (e.g. WB013), or the service's own rule."""
-
-
-CORE_FAULTS = (
-    FaultSpec("0001", "Client", "Invalid SOAP envelope", "WW001/WW003"),
-    FaultSpec("0002", "Client", "Not authorised", "PKI001"),
-    FaultSpec("0003", "Client", "Invalid SOAPAction", "WS002"),
-    FaultSpec("0004", "Client", "Message not valid against the XSD", "WW001"),
-    FaultSpec("0005", "Client", "wsa:To missing", "WA001"),
-    FaultSpec("0006", "Client", "wsa:Action missing", "WA001"),
-    FaultSpec("0007", "Client", "wsa:MessageID missing", "WA001"),
-    FaultSpec("0008", "Client", "wsa:RelatesTo missing", "WA001"),
-    FaultSpec("0009", "Client", "Message not UTF-8", "WS006"),
-    FaultSpec("0010", "Client", "Header block other than WS-Addressing or WS-Security", "WS007"),
-    FaultSpec("0011", "Client", "Wrong header value", "WA001"),
-    FaultSpec("0051", "Server", "Service unavailable", "WS003"),
-    FaultSpec("0101", "Client", "Message too large", "ketenserver size limit"),
-    FaultSpec("0102", "Client", "DTD or entity declaration not allowed", "WW001 (BP 1.2 R1008)"),
-    FaultSpec("0110", "Client", "WS-Security header or signature missing", "WB013"),
-    FaultSpec("0111", "Client", "Signature does not verify", "WB013"),
-    FaultSpec("0112", "Client", "Required message part not signed", "WB004"),
-    FaultSpec("0113", "Client", "Algorithm not allowed", "WB007"),
-    FaultSpec("0114", "Client", "Certificate not trusted", "WT004/PKI001"),
-    FaultSpec("0115", "Client", "Timestamp missing or not fresh", "WB002"),
-    FaultSpec("0116", "Client", "Replayed message", "WB013"),
-    FaultSpec("0117", "Client", "Duplicate Id", "WB004"),
-    FaultSpec("0118", "Client", "Security token reference invalid", "WB009/WB010"),
-    FaultSpec("0500", "Server", "Internal error", "ketenserver"),
-)
-
-
-
-@functools.cache
-def catalogue() -> dict[str, FaultSpec]:
-    """Every code: the core ones and those of each feature. A code means one thing only."""
-    from ketenserver.features import FEATURES
-
+def catalogue(features: Iterable[Feature]) -> dict[str, FaultSpec]:
+    """Every code the server with these features answers with, by code."""
     merged: dict[str, FaultSpec] = {}
-    for spec in CORE_FAULTS + tuple(s for feature in FEATURES for s in feature.faults):
+    for spec in CORE_FAULTS + tuple(s for feature in features for s in feature.faults):
         if spec.code in merged:
             raise ValueError(f"fault code {spec.code} declared twice")
         merged[spec.code] = spec
     return merged
 
 
-def internal_error() -> KetenError:
-    """The one answer to anything unexpected: it says nothing of the cause (the log keeps that)."""
-    return KetenError("0500", "The server could not process the message; the journal holds the detail.")
-
-
-@dataclass(frozen=True)
-class Fault:
-    """A fault ready to be serialised: what the pipeline answers instead of a response."""
-
-    spec: FaultSpec
-    message: str
-    field: str | None
-    with_detail: bool
-
-    @property
-    def faultstring(self) -> str:
-        return f"{self.spec.code}: {self.message}"
-
-
-def fault_for(error: KetenError) -> Fault:
-    known = catalogue()
-    spec = known.get(error.code)
-    if spec is None:  # an uncatalogued code is a bug: never let it reach the wire as such
-        spec, error = known["0500"], internal_error()
-    # A detail only when the Body caused the fault (Digikoppeling fault rules).
-    with_detail = isinstance(error, BusinessError) or error.code == "0004"
-    return Fault(spec, error.message, error.field, with_detail)
-
-
-def fault_body(fault: Fault) -> etree._Element:
-    """The soap:Fault element (to be placed in a Body)."""
-    element = etree.Element(ns.FAULT_TAG, nsmap={"soapenv": ns.SOAP_ENV})
-    etree.SubElement(element, "faultcode").text = f"soapenv:{fault.spec.faultcode}"
-    etree.SubElement(element, "faultstring").text = fault.faultstring
-    if fault.with_detail:
-        detail = etree.SubElement(element, "detail")
-        info = etree.SubElement(detail, ns.qn(ns.FAULT, "FaultDetail"), nsmap={"kf": ns.FAULT})
-        etree.SubElement(info, ns.qn(ns.FAULT, "Code")).text = fault.spec.code
-        if fault.field:
-            etree.SubElement(info, ns.qn(ns.FAULT, "Field")).text = fault.field
-        etree.SubElement(info, ns.qn(ns.FAULT, "Rule")).text = fault.spec.rule
-    return element
-
-
-def catalogue_table() -> str:
+def catalogue_table(features: Iterable[Feature]) -> str:
     """The catalogue as a Markdown table (printed by ``ketenserver faults``, copied in the README)."""
     rows = ["| code | faultcode | meaning | rule |", "|---|---|---|---|"]
-    for spec in sorted(catalogue().values(), key=lambda s: s.code):
+    for spec in sorted(catalogue(features).values(), key=lambda s: s.code):
         rows.append(f"| {spec.code} | {spec.faultcode} | {spec.title} | {spec.rule} |")
     return "\n".join(rows)

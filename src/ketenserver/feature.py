@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ketenserver.faults import FaultSpec
+from ketencore.faults import FaultSpec
 
 if TYPE_CHECKING:
     from ketenserver.background import BackgroundContext, BackgroundJob

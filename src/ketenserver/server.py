@@ -1,9 +1,9 @@
 """Serving over mutual TLS: an asyncio front that reads requests, a few threads that answer them.
 
-The TLS context comes from :func:`ketenserver.trust.server_ssl_context`: TLS 1.2 or newer, a
+The TLS context comes from :func:`ketencore.trust.server_ssl_context`: TLS 1.2 or newer, a
 client certificate required and chained to the trust bundle, CRLs checked. A client without a
 certificate, or with one from another CA, an expired or a revoked one, fails the handshake and
-never reaches the application. :class:`ketenserver.crls.CrlRefresher` keeps the CRLs current:
+never reaches the application. :class:`ketencore.crls.CrlRefresher` keeps the CRLs current:
 a change installs a new context for the next handshakes, and a kept-alive connection whose
 certificate the new CRLs list is closed before its next request.
 
@@ -56,12 +56,12 @@ from typing import Any
 
 from cryptography import x509
 
+from ketencore.crls import CrlRefresher
+from ketencore.errors import KetenError
+from ketencore.trust import TrustStore, server_ssl_context
 from ketenserver.background import BackgroundRunner
-from ketenserver.crls import CrlRefresher
-from ketenserver.errors import KetenError
 from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, Connection, Peer, Services
 from ketenserver.settings import Settings
-from ketenserver.trust import TrustStore, server_ssl_context
 
 __all__ = [
     "HEADER_LIMIT",
@@ -150,7 +150,7 @@ class Refusals:
 
     def __init__(self, app: Callable[..., Any], settings: Settings, *, stock: int = STOCK,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        from ketenserver.wsse import MessageSigner
+        from ketencore.wsse import MessageSigner
 
         endpoints = getattr(app, "endpoints", {})
         self._endpoints = endpoints
@@ -187,8 +187,8 @@ class Refusals:
         return made
 
     def _make(self, path: str) -> Answer:
-        from ketenserver.exchange.envelope import write_reply
-        from ketenserver.faults import fault_body, fault_for
+        from ketencore.envelope import write_reply
+        from ketencore.faults import fault_body, fault_for
 
         headers = [("Retry-After", "1")]
         endpoint = self._endpoints.get(path)

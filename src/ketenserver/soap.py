@@ -12,8 +12,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from ketencore.errors import KetenError
 from ketenserver.context import ENVIRON_KEY, CallContext
-from ketenserver.errors import KetenError
 from ketenserver.spyne_compat import load_spyne
 
 load_spyne()

@@ -1,15 +1,19 @@
-"""Craft signed WUS requests by hand: for tests, conformance scenarios and attack messages.
+"""What tests, benchmarks and conformance scenarios share: signed WUS requests crafted by hand, a
+free port and a server that answers on it, valid identifiers, a scratch database.
 
-The client library (``ketenclient``) is what a school system uses; this builder gives testers
-full control instead: which parts are signed, the Timestamp's times, extra or missing headers,
-and the tree itself to tamper with after signing.
+The client library (``ketenclient``) is what a school system uses; :class:`RequestBuilder` gives
+testers full control instead: which parts are signed, the Timestamp's times, extra or missing
+headers, and the tree itself to tamper with after signing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
+import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,10 +22,41 @@ from pathlib import Path
 
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver.wsse import MessageSigner, new_message_id, utc_text
+from ketencore import names as ns
+from ketencore.wsse import MessageSigner, new_message_id, utc_text
 
 ALL_PARTS = ("Body", "Timestamp", "To", "From", "Action", "MessageID")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, *, process: subprocess.Popen[bytes] | None = None, timeout: float = 60,
+                  log: Path | None = None) -> None:
+    """Return once something accepts connections on 127.0.0.1:``port``; fail with the server's
+    exit status (when ``process`` ended first) and the end of its ``log``, or after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode} before it answered on port "
+                               f"{port}{_tail(log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nothing answered on port {port} within {timeout:g} s{_tail(log)}")
+        time.sleep(0.1)
+
+
+def _tail(log: Path | None, lines: int = 40) -> str:
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return "; its output ends:\n" + "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
 from ketenserver.spyne_compat import load_spyne
 
 load_spyne()

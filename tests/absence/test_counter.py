@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketencore.errors import BusinessError
 from ketenserver.absence import counter, domain, handling, storage
 from ketenserver.context import CallContext
 from ketenserver.db import make_session_factory
-from ketenserver.errors import BusinessError
 from ketenserver.exchange.storage import Organisation
 from ketenserver.pki import school_oin
 from ketenserver.settings import Settings

@@ -21,14 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
+from ketencore.wsse import new_message_id
+from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.absence import storage
 from ketenserver.pki import school_oin
 from ketenserver.recognitions.domain import dutch_date
 from ketenserver.testing import fault_code, fault_text, valid_bsn
-from ketenserver.wsse import new_message_id
 
-TNS = ns.DUO_VERZUIMLOKET
+TNS = DUO_NAMESPACE
 PATH = "/duo-verzuimloket/2W-be-S"
 SCHOOL = school_oin("25LX")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

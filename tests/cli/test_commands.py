@@ -11,9 +11,9 @@ from cryptography import x509
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from ketencore.trust import TrustStore, oin_of
 from ketenserver.cli import main
 from ketenserver.exchange.storage import Organisation
-from ketenserver.trust import TrustStore, oin_of
 
 
 @pytest.fixture

@@ -21,15 +21,17 @@ from lxml import etree
 from requests.structures import CaseInsensitiveDict
 
 from ketenclient import Credentials, WusAddressing, WusSignature
-from ketenserver import contracts, wsse
-from ketenserver import namespaces as ns
-from ketenserver.exchange.envelope import check_request_addressing, read_envelope
-from ketenserver.faults import Fault, FaultSpec, fault_body
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import check_request_addressing, read_envelope
+from ketencore.faults import Fault, FaultSpec, fault_body
+from ketencore.trust import TrustStore
+from ketencore.xmlparse import parse_untrusted
+from ketenserver import contracts
 from ketenserver.pki import DevPki
-from ketenserver.trust import TrustStore
-from ketenserver.xmlparse import parse_untrusted
+from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 
-SBB = ns.SBB_ERKENNINGEN
+SBB = SBB_NAMESPACE
 
 
 def _sbb(local: str) -> str:
@@ -252,7 +254,7 @@ class FakeServer:
 
     def _published(self, address: str) -> bytes:
         tree = etree.parse(str(contracts.wsdl_path("sbb-erkenningen")))
-        for location in tree.iter(f"{{{contracts.WSDL_SOAP11}}}address"):
+        for location in tree.iter(f"{{{ns.WSDL_SOAP11}}}address"):
             location.set("location", self.address or address)
         published: bytes = etree.tostring(tree, xml_declaration=True, encoding="utf-8")
         return published

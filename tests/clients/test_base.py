@@ -23,9 +23,9 @@ from ketenclient import (
     WusAddressing,
     WusSignature,
 )
-from ketenserver import namespaces as ns
-from ketenserver.exchange.envelope import read_envelope
+from ketencore.envelope import read_envelope
 from ketenserver.pki import DevPki
+from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 
 BASE = "https://ketenserver.test:8443"
 SIGNED = f"{BASE}/sbb-erkenningen/2W-be-S"
@@ -72,7 +72,7 @@ def test_optional_request_elements_are_sent_only_when_given(fake_server: Any, sc
         client.vaststellen_leerbedrijf("Garage Hendriks", "8011 AA")
         client.vaststellen_leerbedrijf("Garage Hendriks", "8011AA", huisnummer=3, huisnummer_toevoeging="bis")
     first, second = (_sent_envelope(fake_server, i).payload for i in (0, 1))
-    sbb = ns.SBB_ERKENNINGEN
+    sbb = SBB_NAMESPACE
     assert [etree.QName(e).localname for e in first] == ["Naam", "Postcode"]
     assert [etree.QName(e).localname for e in second] == [
         "Naam", "Postcode", "Huisnummer", "HuisnummerToevoeging"]
@@ -117,7 +117,7 @@ def test_an_unsigned_fault_is_refused_not_reported(fake_server: Any, school: Cre
 
 def test_a_response_changed_in_transit_is_refused(fake_server: Any, school: Credentials) -> None:
     def change(root: etree._Element) -> None:
-        melding = root.find(f".//{{{ns.SBB_ERKENNINGEN}}}Signaalcode")
+        melding = root.find(f".//{{{SBB_NAMESPACE}}}Signaalcode")
         assert melding is not None
         melding.text = "0"
 

@@ -14,11 +14,12 @@ from lxml import etree
 
 from ketenclient import Credentials, Mutatie, MutatieOntvanger
 from ketenclient.security import WusSignature
-from ketenserver import namespaces as ns
-from ketenserver.exchange.envelope import read_envelope
+from ketencore import names as ns
+from ketencore.envelope import read_envelope
+from ketencore.trust import TrustStore
 from ketenserver.pki import SERVER_OIN, DevPki
+from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 from ketenserver.testing import RequestBuilder, fault_code, fault_text
-from ketenserver.trust import TrustStore
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "sbb-mutatieontvanger"
 ADDRESS = "https://127.0.0.1:9443/sbb-mutaties/2W-be-S"
@@ -87,7 +88,7 @@ def test_the_same_signed_offer_twice_is_a_replay(receiver, received, sbb) -> Non
 
 
 def _tamper_body(built) -> None:
-    built.body[0].find(f"{{{RECEIVER_NS}}}Mutatie/{{{ns.SBB_ERKENNINGEN}}}LeerbedrijfId").text = "100000002"
+    built.body[0].find(f"{{{RECEIVER_NS}}}Mutatie/{{{SBB_NAMESPACE}}}LeerbedrijfId").text = "100000002"
 
 
 @pytest.mark.parametrize(("case", "code"), [
@@ -141,7 +142,7 @@ def test_a_failing_callback_answers_a_server_fault_so_sbb_offers_it_again(school
 
 def test_an_invalid_mutation_is_refused_by_the_contract(receiver, received, sbb) -> None:
     offer = _offer()
-    offer.find(f"{{{RECEIVER_NS}}}Mutatie/{{{ns.SBB_ERKENNINGEN}}}Crebo").text = "ABCDE"
+    offer.find(f"{{{RECEIVER_NS}}}Mutatie/{{{SBB_NAMESPACE}}}Crebo").text = "ABCDE"
     status, body = _post(receiver, sbb.build(offer, action=ACTION).bytes())
     assert (status, fault_code(body)) == ("500 Internal Server Error", "0004") and received == []
 

@@ -11,11 +11,12 @@ import pytest
 from lxml import etree
 
 from ketenclient import Credentials, ResponseNotTrusted, WusAddressing, WusSignature
-from ketenserver import namespaces as ns
-from ketenserver import wsse
-from ketenserver.exchange.envelope import check_request_addressing, read_envelope
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import check_request_addressing, read_envelope
+from ketencore.trust import TrustStore
 from ketenserver.pki import DevPki
-from ketenserver.trust import TrustStore
+from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 
 WSA_SENT = ("To", "From", "Action", "MessageID")
 
@@ -41,7 +42,7 @@ def test_signed_request_covers_body_timestamp_and_every_addressing_header(
     assert envelope.wsa("Action") == wire.ACTION  # the SOAPAction, unquoted
     assert envelope.wsa("MessageID") == signing.last_message_id
     assert envelope.wsa("From") == f"{ns.WSA_ANONYMOUS}?oin=0000000700025LX00000"
-    assert envelope.payload.findtext(ns.qn(ns.SBB_ERKENNINGEN, "Naam")) == "Bakkerij De Korenschoof"
+    assert envelope.payload.findtext(ns.qn(SBB_NAMESPACE, "Naam")) == "Bakkerij De Korenschoof"
     # What the server's pipeline demands of a state-changing request's addressing (WA001).
     check_request_addressing(envelope, endpoint_path="/sbb-erkenningen/2W-be-S", requires_from=True)
 
@@ -102,7 +103,7 @@ def test_accepts_a_signed_fault_without_confirmation(signing: WusSignature, serv
 
 
 def _change_body(root: etree._Element) -> None:
-    naam = root.find(f".//{{{ns.SBB_ERKENNINGEN}}}Melding")
+    naam = root.find(f".//{{{SBB_NAMESPACE}}}Melding")
     assert naam is not None
     naam.text = "Erkend leerbedrijf gevonden."
 

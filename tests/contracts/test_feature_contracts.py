@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from ketencore import names as ns
 from ketenserver import contracts
-from ketenserver import namespaces as ns
 from ketenserver.app import _spyne_app
 from ketenserver.feature import Feature
 from ketenserver.features import FEATURES
@@ -57,16 +57,17 @@ def test_wsdl_declares_an_action_per_operation_and_soap_action_equals_it(feature
 def test_wsdl_imports_the_published_schemas_and_names_a_port_per_profile(feature: Feature) -> None:
     path = contracts.wsdl_path(feature.key)
     root = etree.parse(str(path)).getroot()
-    imports = root.findall(f"{{{contracts.WSDL}}}types/{{{XS}}}schema/{{{XS}}}import")
+    imports = root.findall(f"{{{ns.WSDL}}}types/{{{XS}}}schema/{{{XS}}}import")
     assert [(i.get("namespace"), (path.parent / i.get("schemaLocation", "")).resolve()) for i in imports] == [
-        (_namespace(feature), contracts.xsd_path(feature.key)), (ns.FAULT, contracts.xsd_path("fault"))
+        (_namespace(feature), contracts.xsd_path(feature.key).resolve()),
+        (ns.FAULT, contracts.xsd_path("fault").resolve()),
     ]
     service, port_names = SERVICE_AND_PORTS[feature.key]
-    ports = root.findall(f"{{{contracts.WSDL}}}service[@name='{service}']/{{{contracts.WSDL}}}port")
+    ports = root.findall(f"{{{ns.WSDL}}}service[@name='{service}']/{{{ns.WSDL}}}port")
     assert contracts.profiles(feature.key) == feature.profiles
     assert [port.get("name") for port in ports] == [port_names[profile] for profile in feature.profiles]
     for port, profile in zip(ports, feature.profiles, strict=True):
-        address = port.find(f"{{{contracts.WSDL_SOAP11}}}address")
+        address = port.find(f"{{{ns.WSDL_SOAP11}}}address")
         assert address is not None and address.get("location") == f"https://127.0.0.1:8443/{feature.key}/{profile}"
 
 

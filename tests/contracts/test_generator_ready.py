@@ -25,13 +25,13 @@ import zeep
 from lxml import etree
 
 from ketenclient.base import ZEEP_SETTINGS
+from ketencore import names as ns
 from ketenserver import contracts
-from ketenserver import namespaces as ns
 from ketenserver.features import FEATURES
 
 WSIMPORT = Path("/usr/bin/wsimport")
 XS = "http://www.w3.org/2001/XMLSchema"
-W = {"wsdl": contracts.WSDL, "xs": XS}
+W = {"wsdl": ns.WSDL, "xs": XS}
 PUBLISHED = sorted(path.stem for path in (contracts.contracts_dir() / "wsdl").glob("*.wsdl"))
 SERVED = [(feature.key, profile) for feature in FEATURES for profile in feature.profiles]
 

@@ -17,12 +17,13 @@ import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketencore import names as ns
+from ketencore.errors import BusinessError
+from ketencore.faults import Fault, fault_body, rule_faults
 from ketenserver import contracts
-from ketenserver import namespaces as ns
 from ketenserver.context import ENVIRON_KEY, CallContext
 from ketenserver.db import Base, make_engine, make_session_factory
-from ketenserver.errors import BusinessError
-from ketenserver.faults import Fault, fault_body
+from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 from ketenserver.recognitions import domain, errors, seed, wire
 from ketenserver.recognitions.service import ErkenningenService, identification_response
 from ketenserver.soap import ERROR_KEY
@@ -36,7 +37,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from spyne.util.xml import get_object_as_xml  # noqa: E402
 
 KEY = "sbb-erkenningen"
-TNS = ns.SBB_ERKENNINGEN
+TNS = SBB_NAMESPACE
 XS = "http://www.w3.org/2001/XMLSchema"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / KEY
 NOW = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -341,7 +342,7 @@ def test_spyne_validation_refuses_before_the_domain(
     assert ERROR_KEY not in environ
 
 
-@pytest.mark.parametrize("spec", errors.FAULTS, ids=lambda s: s.code)
+@pytest.mark.parametrize("spec", rule_faults(errors), ids=lambda s: s.code)
 def test_every_sbb_fault_detail_validates_against_fault_xsd(spec: Any) -> None:
     detail = fault_body(Fault(spec, "message", "Postcode", with_detail=True)).find("detail")
     assert detail is not None and len(detail) == 1
@@ -350,28 +351,20 @@ def test_every_sbb_fault_detail_validates_against_fault_xsd(spec: Any) -> None:
 
 
 def test_sbb_fault_codes_are_unique_and_prefixed() -> None:
-    codes = [spec.code for spec in errors.FAULTS]
+    codes = [spec.code for spec in rule_faults(errors)]
     assert len(set(codes)) == len(codes)
     assert all(code.startswith("SBB-") and code[4:].isdigit() for code in codes)
-    assert all(spec.faultcode == "Client" for spec in errors.FAULTS)
+    assert all(spec.faultcode == "Client" for spec in rule_faults(errors))
 
 
 # --- Loading contracts safely -------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_cache() -> Iterator[None]:
-    """Schemas are cached per name for the process; these tests load throw-away ones."""
-    contracts.schema_for.cache_clear()
-    yield
-    contracts.schema_for.cache_clear()
-
-
-def _contracts_at(root: Path, monkeypatch: pytest.MonkeyPatch, schema: str) -> None:
+def _contracts_at(root: Path, schema: str) -> contracts.ContractSet:
     (root / "wsdl").mkdir(parents=True)
     (root / "xsd").mkdir()
     (root / "xsd" / "probe.xsd").write_text(schema)
-    monkeypatch.setenv(contracts.ENV_VAR, str(root))
+    return contracts.ContractSet(root)
 
 
 def _importing(location: str) -> str:
@@ -379,45 +372,44 @@ def _importing(location: str) -> str:
             f'<xs:import namespace="urn:o" schemaLocation="{location}"/></xs:schema>')
 
 
-@pytest.mark.usefixtures("fresh_cache")
-def test_schema_imports_inside_the_contracts_directory_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _contracts_at(tmp_path, monkeypatch, _importing("inside.xsd"))
+def test_schema_imports_inside_the_contracts_directory_load(tmp_path: Path) -> None:
+    found = _contracts_at(tmp_path, _importing("inside.xsd"))
     (tmp_path / "xsd" / "inside.xsd").write_text(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:o"/>')
-    assert isinstance(contracts.schema_for("probe"), etree.XMLSchema)
+    assert isinstance(found.schema_for("probe"), etree.XMLSchema)
 
 
-@pytest.mark.usefixtures("fresh_cache")
 @pytest.mark.parametrize("where", ["relative", "file-uri", "http"])
-def test_schema_imports_may_not_leave_the_contracts_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
-) -> None:
+def test_schema_imports_may_not_leave_the_contracts_directory(tmp_path: Path, where: str) -> None:
     outside = tmp_path / "outside.xsd"  # a valid schema, so only the refusal can make loading fail
     outside.write_text(f'<xs:schema xmlns:xs="{XS}" targetNamespace="urn:o"/>')
     location = {"relative": "../../outside.xsd", "file-uri": outside.as_uri(),
                 "http": "http://127.0.0.1:9/outside.xsd"}[where]
-    _contracts_at(tmp_path / "contracts", monkeypatch, _importing(location))
+    found = _contracts_at(tmp_path / "contracts", _importing(location))
     with pytest.raises(contracts.ContractError):
-        contracts.schema_for("probe")
+        found.schema_for("probe")
 
 
-@pytest.mark.usefixtures("fresh_cache")
-def test_a_dtd_in_a_contract_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dtd_in_a_contract_is_refused(tmp_path: Path) -> None:
     doctype = '<!DOCTYPE xs:schema [<!ENTITY e "x">]>'
-    _contracts_at(tmp_path, monkeypatch, f'{doctype}<xs:schema xmlns:xs="{XS}" targetNamespace="urn:p"/>')
+    found = _contracts_at(tmp_path, f'{doctype}<xs:schema xmlns:xs="{XS}" targetNamespace="urn:p"/>')
     with pytest.raises(contracts.ContractError):
-        contracts.schema_for("probe")
+        found.schema_for("probe")
 
 
-def test_a_missing_contracts_directory_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(contracts.ENV_VAR, str(tmp_path))
-    with pytest.raises(contracts.ContractError, match="wsdl/ and xsd/"):
-        contracts.contracts_dir()
-    with pytest.raises(contracts.ContractError):
+def test_a_missing_contract_is_a_clear_error(tmp_path: Path) -> None:
+    empty = contracts.ContractSet(tmp_path)
+    with pytest.raises(contracts.ContractError, match="does not exist"):
+        empty.wsdl_path("sbb-erkenningen")
+    with pytest.raises(contracts.ContractError, match="not a contract name"):
         contracts.wsdl_path("../wsdl/sbb-erkenningen")
+
+
+def test_the_contracts_ship_inside_the_package() -> None:
+    import ketenserver
+
+    package = Path(ketenserver.__file__).parent
+    assert contracts.contracts_dir() == package / "contract_files"
+    assert contracts.published().wsdl_names() == ("duo-verzuimloket", "sbb-erkenningen", "sbb-mutatieontvanger")
 
 
 @pytest.mark.parametrize("capped", [True, False])

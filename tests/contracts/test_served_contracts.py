@@ -12,10 +12,11 @@ import zeep
 from lxml import etree
 
 from ketenclient.base import ZEEP_SETTINGS
+from ketencore import names as ns
 from ketenserver import contracts
 from ketenserver.app import KetenApp
 
-W = {"wsdl": contracts.WSDL, "soap": contracts.WSDL_SOAP11, "wsp": contracts.WS_POLICY}
+W = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "wsp": ns.WS_POLICY}
 WSU_ID = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd}Id"
 
 
@@ -50,7 +51,7 @@ def test_served_wsdl_is_the_published_one_for_its_profile_only(base_url: str, sc
         for path in ("wsdl:types", "wsdl:message", "wsdl:portType", "wsdl:documentation"):
             assert [_c14n(e) for e in served.iterfind(path, W)] == [_c14n(e) for e in published.iterfind(path, W)]
         policies = {policy.get(WSU_ID) for policy in served.iterfind("wsp:Policy", W)}
-        references = {ref.get("URI", "")[1:] for ref in served.iter(f"{{{contracts.WS_POLICY}}}PolicyReference")}
+        references = {ref.get("URI", "")[1:] for ref in served.iter(f"{{{ns.WS_POLICY}}}PolicyReference")}
         assert policies == references  # every reference resolves, no policy left unused
         assert ("Profiel2WbeSPolicy" in policies) is (profile == "2W-be-S")
         client = zeep.Client(address + "?wsdl", transport=zeep.Transport(session=school_session),

@@ -22,8 +22,9 @@ import pytest
 from lxml import etree
 from sqlalchemy.orm import Session
 
+from ketencore import names as ns
 from ketenserver import contracts
-from ketenserver import namespaces as ns
+from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.absence import domain, service, wire
 from ketenserver.absence.errors import UnknownReport
 from ketenserver.absence.service import VerzuimloketService
@@ -39,7 +40,7 @@ from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from spyne.util.xml import get_object_as_xml  # noqa: E402
 
 KEY = "duo-verzuimloket"
-TNS = ns.DUO_VERZUIMLOKET
+TNS = DUO_NAMESPACE
 XS = "http://www.w3.org/2001/XMLSchema"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / KEY
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)

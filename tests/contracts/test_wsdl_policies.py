@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from ketencore import names as ns
+from ketencore.envelope import FAULT_ACTION
 from ketenserver import contracts
-from ketenserver import namespaces as ns
-from ketenserver.exchange.envelope import FAULT_ACTION
 from ketenserver.features import FEATURES
 from ketenserver.recognitions.delivery import RECEIVER_CONTRACT
 
-WSP = contracts.WS_POLICY
+WSP = ns.WS_POLICY
 SP = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
 WSAW = "http://www.w3.org/2006/05/addressing/wsdl"
-X = {"wsdl": contracts.WSDL, "soap": contracts.WSDL_SOAP11, "wsp": WSP, "sp": SP, "wsaw": WSAW, "wsam": ns.WSAM,
+X = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "wsp": WSP, "sp": SP, "wsaw": WSAW, "wsam": ns.WSAM,
      "xs": "http://www.w3.org/2001/XMLSchema"}
 WSU_ID = ns.qn(ns.WSU, "Id")
 STATE_CHANGING = {feature.key: feature.state_changing for feature in FEATURES} | {
@@ -59,7 +59,7 @@ def test_one_binding_and_port_per_profile_each_requiring_ws_addressing(key: str)
     assert len(bindings) == len(ports) == len(contracts.profiles(key))
     for port, profile in zip(ports, contracts.profiles(key), strict=True):
         binding = bindings[port.get("binding", "").split(":")[1]]
-        assert binding.find("wsaw:UsingAddressing", X).get(ns.qn(contracts.WSDL, "required")) == "true"
+        assert binding.find("wsaw:UsingAddressing", X).get(ns.qn(ns.WSDL, "required")) == "true"
         [policy] = _policies(root, binding)
         [alternative] = policy.iterfind("wsp:ExactlyOne/wsp:All", X)
         assert alternative.find("wsam:Addressing/wsp:Policy/wsam:AnonymousResponses", X) is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from ketencore import names as ns
+from ketencore.envelope import read_envelope
 from ketenserver import contracts
-from ketenserver import namespaces as ns
-from ketenserver.exchange.envelope import read_envelope
 from ketenserver.testing import fault_code
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"

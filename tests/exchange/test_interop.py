@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
 from ketenserver.testing import fault_code
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
-from ketenserver.exchange.envelope import read_envelope
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import read_envelope
+from ketencore.trust import TrustStore
 from ketenserver.pki import SERVER_OIN
 from ketenserver.testing import fault_code
-from ketenserver.trust import TrustStore
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"

@@ -14,7 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
 from ketenserver.context import ENVIRON_KEY
 from ketenserver.contracts import WsdlOperation
 from ketenserver.exchange.pipeline import Endpoint

@@ -6,9 +6,9 @@ import threading
 
 from lxml import etree
 
+from ketencore.errors import ExchangeError
+from ketencore.validation import validate_payload
 from ketenserver import contracts
-from ketenserver.errors import ExchangeError
-from ketenserver.exchange.validation import validate_payload
 
 NS = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +42,7 @@ from ketenserver.pki import DevPki
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel
 from ketenserver.settings import ENV_PREFIX, Settings
+from ketenserver.testing import free_port
 
 LEERBEDRIJF_ID, CREBO = "100000001", "25173"  # demo company, recognised for 25173 since 2018, open-ended
 SCHOOL = "school-25LX"
@@ -63,12 +63,6 @@ class Registration:
 
 
 # -- the server process ------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -213,7 +207,7 @@ def test_a_killed_server_keeps_every_answered_registration_and_stores_nothing_tw
     began = time.monotonic()
     files = pki.party(SCHOOL)
     credentials = Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
-    port = _free_port()
+    port = free_port()
     endpoint = f"https://127.0.0.1:{port}/sbb-erkenningen/2W-be-S"
     prefix = f"CS{uuid.uuid4().hex[:8]}-"  # this run's student numbers: 15 characters of the 20 allowed
     made: list[Registration] = []

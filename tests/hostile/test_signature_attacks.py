@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
+from ketencore import names as ns
+from ketencore import wsse
 from ketenserver.testing import fault_code, fault_text
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"

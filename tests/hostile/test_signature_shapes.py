@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
-from ketenserver.errors import ExchangeError
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.errors import ExchangeError
 from ketenserver.testing import fault_code
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"

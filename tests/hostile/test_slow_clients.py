@@ -20,13 +20,13 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
+from ketencore.envelope import read_envelope
+from ketencore.wsse import verify
 from ketenserver.app import create_app
-from ketenserver.exchange.envelope import read_envelope
 from ketenserver.pki import DevPki
 from ketenserver.server import STOCK_AGE, Refusals, RunningServer, serve_in_thread
 from ketenserver.testing import RequestBuilder, fault_code
-from ketenserver.wsse import verify
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"

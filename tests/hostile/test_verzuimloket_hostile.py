@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from ketenserver import namespaces as ns
+from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.testing import fault_code, fault_text, valid_bsn
 
-TNS = ns.DUO_VERZUIMLOKET
+TNS = DUO_NAMESPACE
 PATH = "/duo-verzuimloket/2W-be-S"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "duo-verzuimloket"
 _seeds = itertools.count(random.SystemRandom().randrange(1_000_000, 9_000_000, 10_000) + 7_000)

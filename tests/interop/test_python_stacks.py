@@ -599,8 +599,8 @@ def signed_exchange(base_url: str, pki: Any) -> tuple[bytes, bytes]:
 def _reply_signed_by(pki: Any, party: str | None, *, leave_out: tuple[str, ...] = ()) -> bytes:
     """A reply as the server writes it, signed by ``party`` (None: the server), covering every part
     but the WS-A headers named in ``leave_out``."""
-    from ketenserver import wsse
-    from ketenserver.exchange.envelope import write_reply
+    from ketencore import wsse
+    from ketencore.envelope import write_reply
 
     cert, key = (pki.server_cert, pki.server_key) if party is None else (pki.party(party).cert, pki.party(party).key)
     signer = wsse.MessageSigner.from_pem(key.read_bytes(), cert.read_bytes())

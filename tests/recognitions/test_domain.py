@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from ketencore.errors import BusinessError
 from ketenserver import contracts
-from ketenserver.errors import BusinessError
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.domain import Signaalcode
 

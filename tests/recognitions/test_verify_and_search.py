@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ketencore.errors import BusinessError
 from ketenserver.db import Base, make_engine, make_session_factory
-from ketenserver.errors import BusinessError
 from ketenserver.recognitions import domain, search, seed, storage
 from ketenserver.recognitions.domain import NatrekCode, Recognition
 

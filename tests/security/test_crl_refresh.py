@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 
+from ketencore.crls import CrlRefresher, CrlUnavailable, fetch_crl
+from ketencore.trust import TrustStore, UntrustedCertificate
 from ketenserver.app import create_app
-from ketenserver.crls import CrlRefresher, CrlUnavailable, fetch_crl
 from ketenserver.pki import DevPki
 from ketenserver.server import MutualTls, RunningServer, serve_in_thread
 from ketenserver.settings import Settings, load_settings
 from ketenserver.testing import RequestBuilder, fault_code
-from ketenserver.trust import TrustStore, UntrustedCertificate
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"
@@ -235,7 +235,7 @@ def test_a_crl_that_does_not_validate_is_not_installed(crl_server, own_pki, capl
     }
     for name, data in bad.items():
         own_pki.crl.write_bytes(data)
-        with caplog.at_level(logging.WARNING, logger="ketenserver.crls"):
+        with caplog.at_level(logging.WARNING, logger="ketencore.crls"):
             result = crl_server.crls.refresh_once()
         assert result.installed == () and len(result.refused) == 1, name
         assert result.refused[0][0] == str(own_pki.crl)

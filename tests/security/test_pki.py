@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ketencore.trust import TrustStore, oin_of
 from ketenserver.pki import (
     DEMO_PARTIES,
     SERVER_OIN,
@@ -24,7 +25,6 @@ from ketenserver.pki import (
     kvk_oin,
     school_oin,
 )
-from ketenserver.trust import TrustStore, oin_of
 
 # Written independently of DevPki.all_files() so that a file the code forgets is noticed.
 EXPECTED_FILES = {

@@ -16,14 +16,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ketenserver.pki import DEMO_PARTIES, DevPki, Party, init_dev_pki, school_oin
-from ketenserver.trust import (
+from ketencore.trust import (
     TrustStore,
     UntrustedCertificate,
     client_ssl_context,
     oin_of,
     server_ssl_context,
 )
+from ketenserver.pki import DEMO_PARTIES, DevPki, Party, init_dev_pki, school_oin
 
 NOW = dt.datetime.now(dt.UTC)
 OIN_25LX = school_oin("25LX")

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+from ketencore.errors import KetenError
 from ketenserver.absence import domain, handling, storage
-from ketenserver.errors import KetenError
 from ketenserver.exchange.storage import find_organisation
 from ketenserver.settings import Settings
 

@@ -28,90 +28,8 @@ Fault messages describe the rule and never echo personal data (the journal keeps
 
 from __future__ import annotations
 
-from ketenserver.errors import RuleError
-from ketenserver.faults import FaultSpec
-
-INVALID_BSN = FaultSpec("VZL-1001", "Client", "Invalid BSN", "Bsn: 9 digits passing the 11-test")
-INVALID_ONDERWIJSNUMMER = FaultSpec(
-    "VZL-1002", "Client", "Invalid onderwijsnummer",
-    "Onderwijsnummer: 9 digits starting with 10, weighted sum as the BSN's = 5 mod 11",
-)
-STUDENT_IDENTIFICATION = FaultSpec(
-    "VZL-1003", "Client", "Student not identified", "Leerling: exactly one of Bsn and Onderwijsnummer",
-)
-BRIN_NOT_OF_CALLER = FaultSpec(
-    "VZL-1004", "Client", "BRIN not of the calling school",
-    "School/Brin: the BRIN of the organisation the message is for (its certificate or mandate)",
-)
-UNKNOWN_ABSENCE_KIND = FaultSpec(
-    "VZL-1005", "Client", "Unknown kind of absence",
-    "Verzuimsoort: a code of DUO's table (DRIE_DAGEN, EENACHTSTE, ZESTIEN_UUR_O18, ZESTIEN_UUR_18P, RMC, "
-    "LUXEVERZUIM, LANGDURIG_RELATIEF, OVERIG)",
-)
-PERIOD_IN_FUTURE = FaultSpec(
-    "VZL-1006", "Client", "Absence period in the future",
-    "Periode: Begindatum and Einddatum not after the counter's today (Europe/Amsterdam, sandbox clock)",
-)
-INVALID_PERIOD = FaultSpec("VZL-1007", "Client", "Period ends before it starts",
-                           "Periode: Einddatum not before Begindatum")
-WRONG_AGE_FOR_KIND = FaultSpec(
-    "VZL-1008", "Client", "Kind of absence does not fit the student's age",
-    "ZESTIEN_UUR_O18: under 18 on Begindatum; ZESTIEN_UUR_18P: 18 or older on Begindatum",
-)
-ATTACHMENT_TYPE_REFUSED = FaultSpec(
-    "VZL-1009", "Client", "Attachment type not allowed",
-    "Bijlage/Inhoud: a PDF, PNG or JPEG file, recognised by its content (not its name)",
-)
-ATTACHMENT_TOO_LARGE = FaultSpec(
-    "VZL-1010", "Client", "Attachment too large",
-    "Bijlage/Inhoud: at most attachment_max_bytes decoded (default 1 MiB)",
-)
-ATTACHMENTS_TOO_LARGE = FaultSpec(
-    "VZL-1011", "Client", "Attachments together too large",
-    "Bijlagen: together at most report_attachments_max_bytes decoded (default 2.5 MiB)",
-)
-UNKNOWN_REPORT = FaultSpec(
-    "VZL-1012", "Client", "Unknown report",
-    "Meldingnummer: a report of the calling school still held by the counter",
-)
-DAY_OUTSIDE_PERIOD = FaultSpec(
-    "VZL-1013", "Client", "Day outside the report's period",
-    "Verzuimdag/Datum: within the report's Periode (both days included)",
-)
-INVALID_ABSENCE_DAY = FaultSpec(
-    "VZL-1014", "Client", "Invalid absence day",
-    "Verzuimdag: HeleDag true or lesson hours 1-12, not both; each date and each hour once",
-)
-DUPLICATE_REPORT = FaultSpec(
-    "VZL-1015", "Client", "Report already registered",
-    "One report per school, student, Verzuimsoort and Periode; the message names the existing Meldingnummer",
-)
-WRONG_STATUS = FaultSpec(
-    "VZL-1016", "Client", "Not possible in the report's status",
-    "Withdraw: Geregistreerd or In behandeling; day specification and cloning: not Ingetrokken",
-)
-CLONE_OVERLAPS = FaultSpec(
-    "VZL-1017", "Client", "Follow-up period does not follow the earlier report",
-    "KlonenVerzuimmelding: Periode/Begindatum after the earlier report's Einddatum",
-)
-CURSOR_NOT_ISSUED = FaultSpec(
-    "VZL-1018", "Client", "Cursor not issued",
-    "Cursor: at most the school's last change number (as returned in a reply)",
-)
-INVALID_SCHOOL_YEAR = FaultSpec(
-    "VZL-1019", "Client", "Invalid school year", "Schooljaar: two consecutive years, e.g. 2025-2026",
-)
-STUDENT_AGE_OUT_OF_RANGE = FaultSpec(
-    "VZL-1020", "Client", "Student's age outside compulsory education",
-    "Leerling/Geboortedatum: the student is 5 to 23 years old on Begindatum",
-)
-
-FAULTS: tuple[FaultSpec, ...] = (
-    INVALID_BSN, INVALID_ONDERWIJSNUMMER, STUDENT_IDENTIFICATION, BRIN_NOT_OF_CALLER, UNKNOWN_ABSENCE_KIND,
-    PERIOD_IN_FUTURE, INVALID_PERIOD, WRONG_AGE_FOR_KIND, ATTACHMENT_TYPE_REFUSED, ATTACHMENT_TOO_LARGE,
-    ATTACHMENTS_TOO_LARGE, UNKNOWN_REPORT, DAY_OUTSIDE_PERIOD, INVALID_ABSENCE_DAY, DUPLICATE_REPORT,
-    WRONG_STATUS, CLONE_OVERLAPS, CURSOR_NOT_ISSUED, INVALID_SCHOOL_YEAR, STUDENT_AGE_OUT_OF_RANGE,
-)
+from ketencore.errors import RuleError
+from ketencore.faults import FaultSpec
 
 
 class VerzuimError(RuleError):
@@ -119,42 +37,62 @@ class VerzuimError(RuleError):
 
 
 class InvalidBsn(VerzuimError):
-    spec, default_field = INVALID_BSN, "Bsn"
+    spec = FaultSpec("VZL-1001", "Client", "Invalid BSN", "Bsn: 9 digits passing the 11-test")
+    default_field = "Bsn"
 
     def __init__(self) -> None:
         super().__init__("Bsn does not pass the 11-test.")
 
 
 class InvalidOnderwijsnummer(VerzuimError):
-    spec, default_field = INVALID_ONDERWIJSNUMMER, "Onderwijsnummer"
+    spec = FaultSpec(
+        "VZL-1002", "Client", "Invalid onderwijsnummer",
+        "Onderwijsnummer: 9 digits starting with 10, weighted sum as the BSN's = 5 mod 11",
+    )
+    default_field = "Onderwijsnummer"
 
     def __init__(self) -> None:
         super().__init__("Onderwijsnummer does not pass its check (weighted sum 5 mod 11).")
 
 
 class StudentIdentification(VerzuimError):
-    spec, default_field = STUDENT_IDENTIFICATION, "Leerling"
+    spec = FaultSpec(
+        "VZL-1003", "Client", "Student not identified", "Leerling: exactly one of Bsn and Onderwijsnummer",
+    )
+    default_field = "Leerling"
 
     def __init__(self) -> None:
         super().__init__("Leerling needs exactly one of Bsn and Onderwijsnummer.")
 
 
 class BrinNotOfCaller(VerzuimError):
-    spec, default_field = BRIN_NOT_OF_CALLER, "Brin"
+    spec = FaultSpec(
+        "VZL-1004", "Client", "BRIN not of the calling school",
+        "School/Brin: the BRIN of the organisation the message is for (its certificate or mandate)",
+    )
+    default_field = "Brin"
 
     def __init__(self) -> None:
         super().__init__("School/Brin is not the BRIN of the school this message is for.")
 
 
 class UnknownAbsenceKind(VerzuimError):
-    spec, default_field = UNKNOWN_ABSENCE_KIND, "Verzuimsoort"
+    spec = FaultSpec(
+        "VZL-1005", "Client", "Unknown kind of absence",
+        "Verzuimsoort: a code of DUO's table (DRIE_DAGEN, EENACHTSTE, ZESTIEN_UUR_O18, ZESTIEN_UUR_18P, RMC, "
+        "LUXEVERZUIM, LANGDURIG_RELATIEF, OVERIG)",
+    )
+    default_field = "Verzuimsoort"
 
     def __init__(self, known: tuple[str, ...]) -> None:
         super().__init__("Verzuimsoort is not a code of DUO's table: " + ", ".join(known) + ".")
 
 
 class PeriodInFuture(VerzuimError):
-    spec = PERIOD_IN_FUTURE
+    spec = FaultSpec(
+        "VZL-1006", "Client", "Absence period in the future",
+        "Periode: Begindatum and Einddatum not after the counter's today (Europe/Amsterdam, sandbox clock)",
+    )
 
     def __init__(self, field: str) -> None:
         super().__init__(f"Periode/{field} lies after the counter's today; report absence that happened.",
@@ -162,63 +100,97 @@ class PeriodInFuture(VerzuimError):
 
 
 class InvalidPeriod(VerzuimError):
-    spec, default_field = INVALID_PERIOD, "Einddatum"
+    spec = FaultSpec(
+        "VZL-1007", "Client", "Period ends before it starts", "Periode: Einddatum not before Begindatum",
+    )
+    default_field = "Einddatum"
 
     def __init__(self) -> None:
         super().__init__("Periode/Einddatum lies before Begindatum.")
 
 
 class WrongAgeForKind(VerzuimError):
-    spec, default_field = WRONG_AGE_FOR_KIND, "Verzuimsoort"
+    spec = FaultSpec(
+        "VZL-1008", "Client", "Kind of absence does not fit the student's age",
+        "ZESTIEN_UUR_O18: under 18 on Begindatum; ZESTIEN_UUR_18P: 18 or older on Begindatum",
+    )
+    default_field = "Verzuimsoort"
 
     def __init__(self, kind: str, rule: str) -> None:
         super().__init__(f"Verzuimsoort {kind} is for a student {rule} on Periode/Begindatum.")
 
 
 class AttachmentTypeRefused(VerzuimError):
-    spec, default_field = ATTACHMENT_TYPE_REFUSED, "Inhoud"
+    spec = FaultSpec(
+        "VZL-1009", "Client", "Attachment type not allowed",
+        "Bijlage/Inhoud: a PDF, PNG or JPEG file, recognised by its content (not its name)",
+    )
+    default_field = "Inhoud"
 
     def __init__(self, position: int) -> None:
         super().__init__(f"Bijlage {position}: the content is not a PDF, PNG or JPEG file.")
 
 
 class AttachmentTooLarge(VerzuimError):
-    spec, default_field = ATTACHMENT_TOO_LARGE, "Inhoud"
+    spec = FaultSpec(
+        "VZL-1010", "Client", "Attachment too large",
+        "Bijlage/Inhoud: at most attachment_max_bytes decoded (default 1 MiB)",
+    )
+    default_field = "Inhoud"
 
     def __init__(self, position: int, limit: int) -> None:
         super().__init__(f"Bijlage {position} is larger than {limit} bytes.")
 
 
 class AttachmentsTooLarge(VerzuimError):
-    spec, default_field = ATTACHMENTS_TOO_LARGE, "Bijlagen"
+    spec = FaultSpec(
+        "VZL-1011", "Client", "Attachments together too large",
+        "Bijlagen: together at most report_attachments_max_bytes decoded (default 2.5 MiB)",
+    )
+    default_field = "Bijlagen"
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The attachments together are larger than {limit} bytes.")
 
 
 class UnknownReport(VerzuimError):
-    spec, default_field = UNKNOWN_REPORT, "Meldingnummer"
+    spec = FaultSpec(
+        "VZL-1012", "Client", "Unknown report",
+        "Meldingnummer: a report of the calling school still held by the counter",
+    )
+    default_field = "Meldingnummer"
 
     def __init__(self) -> None:
         super().__init__("No report of this school with this Meldingnummer is held by the counter.")
 
 
 class DayOutsidePeriod(VerzuimError):
-    spec, default_field = DAY_OUTSIDE_PERIOD, "Datum"
+    spec = FaultSpec(
+        "VZL-1013", "Client", "Day outside the report's period",
+        "Verzuimdag/Datum: within the report's Periode (both days included)",
+    )
+    default_field = "Datum"
 
     def __init__(self) -> None:
         super().__init__("Verzuimdag/Datum lies outside the report's period.")
 
 
 class InvalidAbsenceDay(VerzuimError):
-    spec = INVALID_ABSENCE_DAY
+    spec = FaultSpec(
+        "VZL-1014", "Client", "Invalid absence day",
+        "Verzuimdag: HeleDag true or lesson hours 1-12, not both; each date and each hour once",
+    )
 
     def __init__(self, field: str, rule: str) -> None:
         super().__init__(f"Verzuimdag: {rule}.", field=field)
 
 
 class DuplicateReport(VerzuimError):
-    spec, default_field = DUPLICATE_REPORT, "Periode"
+    spec = FaultSpec(
+        "VZL-1015", "Client", "Report already registered",
+        "One report per school, student, Verzuimsoort and Periode; the message names the existing Meldingnummer",
+    )
+    default_field = "Periode"
 
     def __init__(self, existing: str) -> None:
         super().__init__(f"This report (school, student, Verzuimsoort, Periode) is registered already as "
@@ -227,35 +199,54 @@ class DuplicateReport(VerzuimError):
 
 
 class WrongStatus(VerzuimError):
-    spec, default_field = WRONG_STATUS, "Meldingnummer"
+    spec = FaultSpec(
+        "VZL-1016", "Client", "Not possible in the report's status",
+        "Withdraw: Geregistreerd or In behandeling; day specification and cloning: not Ingetrokken",
+    )
+    default_field = "Meldingnummer"
 
     def __init__(self, status: str, action: str) -> None:
         super().__init__(f"A report with status {status} cannot be {action}.")
 
 
 class CloneOverlaps(VerzuimError):
-    spec, default_field = CLONE_OVERLAPS, "Begindatum"
+    spec = FaultSpec(
+        "VZL-1017", "Client", "Follow-up period does not follow the earlier report",
+        "KlonenVerzuimmelding: Periode/Begindatum after the earlier report's Einddatum",
+    )
+    default_field = "Begindatum"
 
     def __init__(self) -> None:
         super().__init__("Periode/Begindatum of a follow-up report must lie after the earlier report's Einddatum.")
 
 
 class CursorNotIssued(VerzuimError):
-    spec, default_field = CURSOR_NOT_ISSUED, "Cursor"
+    spec = FaultSpec(
+        "VZL-1018", "Client", "Cursor not issued",
+        "Cursor: at most the school's last change number (as returned in a reply)",
+    )
+    default_field = "Cursor"
 
     def __init__(self, last: int) -> None:
         super().__init__(f"Cursor lies beyond the school's last change number ({last}).")
 
 
 class InvalidSchoolYear(VerzuimError):
-    spec, default_field = INVALID_SCHOOL_YEAR, "Schooljaar"
+    spec = FaultSpec(
+        "VZL-1019", "Client", "Invalid school year", "Schooljaar: two consecutive years, e.g. 2025-2026",
+    )
+    default_field = "Schooljaar"
 
     def __init__(self) -> None:
         super().__init__("Schooljaar holds two consecutive years, e.g. 2025-2026.")
 
 
 class StudentAgeOutOfRange(VerzuimError):
-    spec, default_field = STUDENT_AGE_OUT_OF_RANGE, "Geboortedatum"
+    spec = FaultSpec(
+        "VZL-1020", "Client", "Student's age outside compulsory education",
+        "Leerling/Geboortedatum: the student is 5 to 23 years old on Begindatum",
+    )
+    default_field = "Geboortedatum"
 
     def __init__(self, low: int, high: int) -> None:
         super().__init__(f"Leerling/Geboortedatum: the student is not {low} to {high} years old on "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ketenserver.absence.errors import FAULTS
+from ketencore.faults import rule_faults
+from ketenserver.absence import errors
 from ketenserver.absence.handling import make_municipalities
 from ketenserver.absence.service import VerzuimloketService
 from ketenserver.feature import Feature
@@ -11,7 +12,7 @@ FEATURE = Feature(
     key="duo-verzuimloket",
     title="DUO Verzuimloket – machinekoppeling verzuim melden",
     spyne_services=(VerzuimloketService,),
-    faults=FAULTS,
+    faults=rule_faults(errors),
     state_changing=frozenset({"IndienenVerzuimmelding", "AanleverenVerzuimdagspecificatie", "KlonenVerzuimmelding",
                               "IntrekkenVerzuimmelding"}),
     background=make_municipalities,

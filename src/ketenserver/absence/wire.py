@@ -10,7 +10,8 @@ from :mod:`ketenserver.wiremodels`.
 
 from __future__ import annotations
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
+from ketenserver.absence import NAMESPACE
 from ketenserver.spyne_compat import load_spyne
 from ketenserver.wiremodels import (
     Brin,
@@ -31,7 +32,7 @@ load_spyne()
 
 from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Integer32, Integer64, Unicode  # noqa: E402
 
-TNS = ns.DUO_VERZUIMLOKET
+TNS = NAMESPACE
 
 
 def qualified(local: str) -> str:

@@ -24,12 +24,12 @@ from lxml import etree
 from ketenclient.credentials import Credentials
 from ketenclient.errors import KetenClientError
 from ketenclient.security import WusSignature
-from ketenserver import namespaces as ns
-from ketenserver.errors import ExchangeError
-from ketenserver.exchange.envelope import read_envelope
-from ketenserver.exchange.validation import validate_payload
-from ketenserver.trust import TrustStore
-from ketenserver.xmlparse import parse_untrusted
+from ketencore import names as ns
+from ketencore.envelope import read_envelope
+from ketencore.errors import ExchangeError
+from ketencore.trust import TrustStore
+from ketencore.validation import validate_payload
+from ketencore.xmlparse import parse_untrusted
 
 MAX_ANSWER_BYTES = 1024 * 1024
 """A larger answer is not read: nothing a receiver must say needs more."""

@@ -37,21 +37,22 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.envelope import Envelope, check_request_addressing, read_envelope, write_reply
+from ketencore.errors import ExchangeError, KetenError
+from ketencore.faults import Fault, fault_body, fault_for, internal_error
+from ketencore.trust import TrustStore, oin_of
+from ketencore.validation import validate_payload
+from ketencore.verify import SignerNotTrusted, verify_message
+from ketencore.xmlparse import parse_trusted, parse_untrusted
 from ketenserver.context import ENVIRON_KEY, CallContext
 from ketenserver.contracts import WsdlOperation
-from ketenserver.errors import ExchangeError, KetenError
 from ketenserver.exchange import storage
-from ketenserver.exchange.envelope import Envelope, check_request_addressing, read_envelope, write_reply
 from ketenserver.exchange.journal import Exchange, Journal, describe
-from ketenserver.exchange.validation import validate_payload
-from ketenserver.faults import Fault, fault_body, fault_for, internal_error
 from ketenserver.logs import new_request_id, request_scope
 from ketenserver.settings import Settings
 from ketenserver.soap import ERROR_KEY
-from ketenserver.trust import TrustStore, UntrustedCertificate, oin_of
-from ketenserver.xmlparse import parse_trusted, parse_untrusted
 
 log = logging.getLogger(__name__)
 
@@ -388,22 +389,15 @@ class Pipeline:
         The signature goes into the replay memory before the work when the operation changes
         state (``remember_now``); for a query it is remembered with the journal entry.
         """
-        security = envelope.security
-        if security is None:
-            raise ExchangeError("0110", "Profile 2W-be-S requires a wsse:Security header with a signature "
-                                "(WB013).", field="Security")
-        stamp = wsse.read_timestamp(security)
-        wsse.check_freshness(stamp, now=now, max_age=self._max_age, max_skew=self._max_skew)
-        required = {"Body": envelope.body, "Timestamp": stamp.element}
-        required.update({f"wsa:{name}": element for name, element in envelope.addressing.items()})
-        verified = wsse.verify(envelope.root, security, required)
-        certificate = verified.certificate
-        exchange.signer_subject = describe(certificate)
         try:
-            signer_oin = self._trust.verify(certificate)  # cached per certificate, dates always checked
-        except UntrustedCertificate as error:
-            raise ExchangeError("0114", f"The signing certificate is not trusted: {error.message}",
-                                field="BinarySecurityToken") from None
+            verified = verify_message(envelope, trust=self._trust, now=now, max_age=self._max_age,
+                                      max_skew=self._max_skew)
+        except SignerNotTrusted as error:
+            exchange.signer_subject = describe(error.certificate)
+            raise
+        stamp = verified.timestamp
+        exchange.signer_subject = describe(verified.certificate)
+        signer_oin = verified.signer_oin
         exchange.signer_oin = signer_oin
         answer.confirm = verified.signature_value
         organisation = self._authorise(tls_oin, signer_oin)
@@ -417,8 +411,7 @@ class Pipeline:
             with self._writes(), self._sessions() as session:
                 if not storage.remember_signature(session, digest, expires):
                     raise _replay()
-        body = verified.signed_parts["Body"]
-        return body[0], organisation
+        return verified.payload, organisation
 
     def _forget_expired(self, now: datetime) -> None:
         if now < self._next_purge:

@@ -5,3 +5,7 @@ thin), ``domain`` (the rules, typed, no spyne or SQL), ``storage`` (``sbb_*`` ta
 queries), ``errors`` (fault codes SBB-1xxx), ``seed`` (demo data), ``feature`` (what the server
 mounts at ``/sbb-erkenningen/<profile>``).
 """
+
+NAMESPACE = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
+"""The target namespace of ``xsd/sbb-erkenningen.xsd``."""
+

@@ -33,13 +33,13 @@ from datetime import datetime, timedelta
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
+from ketencore import names as ns
 from ketenserver import contracts
-from ketenserver import namespaces as ns
 from ketenserver.background import BackgroundContext
 from ketenserver.exchange.journal import Exchange, Journal
 from ketenserver.exchange.outbound import OutboundError, SignedCaller
 from ketenserver.logs import new_request_id, request_scope
-from ketenserver.recognitions import agreements, bpv_storage
+from ketenserver.recognitions import NAMESPACE, agreements, bpv_storage
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,13 @@ def offer_payload(delivery: agreements.Delivery) -> etree._Element:
     def sub(parent: etree._Element, namespace: str, name: str, text: str) -> None:
         etree.SubElement(parent, ns.qn(namespace, name)).text = text
 
-    root = etree.Element(ns.qn(RECEIVER_NS, OPERATION), nsmap={"sbbm": RECEIVER_NS, "sbb": ns.SBB_ERKENNINGEN})
+    root = etree.Element(ns.qn(RECEIVER_NS, OPERATION), nsmap={"sbbm": RECEIVER_NS, "sbb": NAMESPACE})
     sub(root, RECEIVER_NS, "AbonnementId", str(delivery.subscription_id))
     element = etree.SubElement(root, ns.qn(RECEIVER_NS, "Mutatie"))
     for name, value in (("Volgnummer", str(mutation.sequence)), ("LeerbedrijfId", mutation.leerbedrijf_id),
                         ("Crebo", mutation.crebo), ("Soort", mutation.kind.value), ("Reden", mutation.reason),
                         ("Ingangsdatum", mutation.effective.isoformat())):
-        sub(element, ns.SBB_ERKENNINGEN, name, value)
+        sub(element, NAMESPACE, name, value)
     return root
 
 

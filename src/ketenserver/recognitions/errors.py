@@ -31,101 +31,8 @@ the message must hold no personal data.
 
 from __future__ import annotations
 
-from ketenserver.errors import RuleError
-from ketenserver.faults import FaultSpec
-
-UNKNOWN_LEERBEDRIJF = FaultSpec(
-    "SBB-1001", "Client", "Unknown leerbedrijf-id", "SBB WL 2.1: leerbedrijf-id known to Stagemarkt"
-)
-INVALID_POSTCODE = FaultSpec(
-    "SBB-1002", "Client", "Invalid Dutch postcode",
-    "NL postcode: 4 digits (first not 0), optional space, 2 letters, not SA/SD/SS",
-)
-INVALID_COMPANY_NAME = FaultSpec(
-    "SBB-1003", "Client", "Company name empty or too long",
-    "SBB WL 2.1: Naam holds 1-200 characters with at least one letter or digit besides a legal form",
-)
-INVALID_HOUSE_NUMBER = FaultSpec(
-    "SBB-1004", "Client", "Invalid house number or addition",
-    "Huisnummer 1-99999; HuisnummerToevoeging 1-10 letters/digits, only with a Huisnummer",
-)
-
-DATE_OUT_OF_RANGE = FaultSpec(
-    "SBB-1005", "Client", "Date outside the supported range",
-    "Begindatum from 2000-01-01 up to two years after the day of the request",
-)
-MISSING_CRITERIA = FaultSpec(
-    "SBB-1006", "Client", "Search without criteria",
-    "OpvragenErkenningen needs Crebo, Kwalificatienaam, LeerbedrijfId or Bedrijfsnaam",
-)
-INVALID_PAGE_TOKEN = FaultSpec(
-    "SBB-1007", "Client", "Page token not issued for this search",
-    "VervolgToken as returned by the previous page of the same search, unchanged",
-)
-INVALID_PAGE_SIZE = FaultSpec(
-    "SBB-1008", "Client", "Invalid page size", "PaginaGrootte 1-100 (default 25)",
-)
-INVALID_SEARCH_TERM = FaultSpec(
-    "SBB-1009", "Client", "Search term without words or unsupported country",
-    "Bedrijfsnaam, Kwalificatienaam and Plaats hold a letter or digit; Land is NL, BE or DE",
-)
-
-NOT_RECOGNISED_FOR_AGREEMENT = FaultSpec(
-    "SBB-1010", "Client", "Company not recognised for this qualification on the start date",
-    "bpv-overeenkomst: the leerbedrijf holds a recognition for Crebo on Begindatum (as NatrekkenErkenning)",
-)
-UNKNOWN_AGREEMENT = FaultSpec(
-    "SBB-1011", "Client", "Unknown agreement",
-    "OvereenkomstId names a bpv-overeenkomst registered by the calling school",
-)
-INVALID_AGREEMENT_DATES = FaultSpec(
-    "SBB-1012", "Client", "End date before start date",
-    "GeplandeEinddatum and Einddatum not before Begindatum",
-)
-AGREEMENT_ENDED = FaultSpec(
-    "SBB-1013", "Client", "Agreement already ended",
-    "An ended bpv-overeenkomst cannot be amended or ended again",
-)
-UNKNOWN_QUALIFICATION = FaultSpec(
-    "SBB-1014", "Client", "Unknown qualification", "Crebo names a qualification in the crebo table",
-)
-UNKNOWN_NOMINATION = FaultSpec(
-    "SBB-1015", "Client", "Unknown nomination",
-    "Referentie names an erkenningsvoordracht submitted by the calling school",
-)
-NO_SUBSCRIPTION = FaultSpec(
-    "SBB-1016", "Client", "No running subscription",
-    "OphalenMutaties and BevestigenMutaties need a running Mutatieabonnement (AanmeldenMutatieabonnement)",
-)
-INVALID_SEQUENCE = FaultSpec(
-    "SBB-1017", "Client", "Sequence number not issued",
-    "BevestigenMutaties: Volgnummer at most the last mutation issued to the school",
-)
-INVALID_DELIVERY_ADDRESS = FaultSpec(
-    "SBB-1018", "Client", "Invalid delivery address",
-    "Afleveradres: an https URL with a host, without user name, password or fragment, at most 500 characters",
-)
-
-FAULTS: tuple[FaultSpec, ...] = (
-    UNKNOWN_LEERBEDRIJF,
-    INVALID_POSTCODE,
-    INVALID_COMPANY_NAME,
-    INVALID_HOUSE_NUMBER,
-    DATE_OUT_OF_RANGE,
-    MISSING_CRITERIA,
-    INVALID_PAGE_TOKEN,
-    INVALID_PAGE_SIZE,
-    INVALID_SEARCH_TERM,
-    NOT_RECOGNISED_FOR_AGREEMENT,
-    UNKNOWN_AGREEMENT,
-    INVALID_AGREEMENT_DATES,
-    AGREEMENT_ENDED,
-    UNKNOWN_QUALIFICATION,
-    UNKNOWN_NOMINATION,
-    NO_SUBSCRIPTION,
-    INVALID_SEQUENCE,
-    INVALID_DELIVERY_ADDRESS,
-)
+from ketencore.errors import RuleError
+from ketencore.faults import FaultSpec
 
 
 class SbbError(RuleError):
@@ -133,90 +40,141 @@ class SbbError(RuleError):
 
 
 class UnknownLeerbedrijf(SbbError):
-    spec = UNKNOWN_LEERBEDRIJF
+    spec = FaultSpec(
+        "SBB-1001", "Client", "Unknown leerbedrijf-id", "SBB WL 2.1: leerbedrijf-id known to Stagemarkt"
+    )
     default_field = "LeerbedrijfId"
 
 
 class InvalidPostcode(SbbError):
-    spec = INVALID_POSTCODE
+    spec = FaultSpec(
+        "SBB-1002", "Client", "Invalid Dutch postcode",
+        "NL postcode: 4 digits (first not 0), optional space, 2 letters, not SA/SD/SS",
+    )
     default_field = "Postcode"
 
 
 class InvalidCompanyName(SbbError):
-    spec = INVALID_COMPANY_NAME
+    spec = FaultSpec(
+        "SBB-1003", "Client", "Company name empty or too long",
+        "SBB WL 2.1: Naam holds 1-200 characters with at least one letter or digit besides a legal form",
+    )
     default_field = "Naam"
 
 
 class InvalidHouseNumber(SbbError):
-    spec = INVALID_HOUSE_NUMBER
+    spec = FaultSpec(
+        "SBB-1004", "Client", "Invalid house number or addition",
+        "Huisnummer 1-99999; HuisnummerToevoeging 1-10 letters/digits, only with a Huisnummer",
+    )
     default_field = "Huisnummer"
 
 
 class DateOutOfRange(SbbError):
-    spec = DATE_OUT_OF_RANGE
+    spec = FaultSpec(
+        "SBB-1005", "Client", "Date outside the supported range",
+        "Begindatum from 2000-01-01 up to two years after the day of the request",
+    )
     default_field = "Begindatum"
 
 
 class MissingCriteria(SbbError):
-    spec = MISSING_CRITERIA
+    spec = FaultSpec(
+        "SBB-1006", "Client", "Search without criteria",
+        "OpvragenErkenningen needs Crebo, Kwalificatienaam, LeerbedrijfId or Bedrijfsnaam",
+    )
     default_field = "OpvragenErkenningen"
 
 
 class InvalidPageToken(SbbError):
-    spec = INVALID_PAGE_TOKEN
+    spec = FaultSpec(
+        "SBB-1007", "Client", "Page token not issued for this search",
+        "VervolgToken as returned by the previous page of the same search, unchanged",
+    )
     default_field = "VervolgToken"
 
 
 class InvalidPageSize(SbbError):
-    spec = INVALID_PAGE_SIZE
+    spec = FaultSpec(
+        "SBB-1008", "Client", "Invalid page size", "PaginaGrootte 1-100 (default 25)",
+    )
     default_field = "PaginaGrootte"
 
 
 class InvalidSearchTerm(SbbError):
-    spec = INVALID_SEARCH_TERM
+    spec = FaultSpec(
+        "SBB-1009", "Client", "Search term without words or unsupported country",
+        "Bedrijfsnaam, Kwalificatienaam and Plaats hold a letter or digit; Land is NL, BE or DE",
+    )
     default_field = "Bedrijfsnaam"
 
 
 class NotRecognisedForAgreement(SbbError):
-    spec = NOT_RECOGNISED_FOR_AGREEMENT
+    spec = FaultSpec(
+        "SBB-1010", "Client", "Company not recognised for this qualification on the start date",
+        "bpv-overeenkomst: the leerbedrijf holds a recognition for Crebo on Begindatum (as NatrekkenErkenning)",
+    )
     default_field = "Crebo"
 
 
 class UnknownAgreement(SbbError):
-    spec = UNKNOWN_AGREEMENT
+    spec = FaultSpec(
+        "SBB-1011", "Client", "Unknown agreement",
+        "OvereenkomstId names a bpv-overeenkomst registered by the calling school",
+    )
     default_field = "OvereenkomstId"
 
 
 class InvalidAgreementDates(SbbError):
-    spec = INVALID_AGREEMENT_DATES
+    spec = FaultSpec(
+        "SBB-1012", "Client", "End date before start date",
+        "GeplandeEinddatum and Einddatum not before Begindatum",
+    )
     default_field = "GeplandeEinddatum"
 
 
 class AgreementEnded(SbbError):
-    spec = AGREEMENT_ENDED
+    spec = FaultSpec(
+        "SBB-1013", "Client", "Agreement already ended",
+        "An ended bpv-overeenkomst cannot be amended or ended again",
+    )
     default_field = "OvereenkomstId"
 
 
 class UnknownQualification(SbbError):
-    spec = UNKNOWN_QUALIFICATION
+    spec = FaultSpec(
+        "SBB-1014", "Client", "Unknown qualification", "Crebo names a qualification in the crebo table",
+    )
     default_field = "Crebo"
 
 
 class UnknownNomination(SbbError):
-    spec = UNKNOWN_NOMINATION
+    spec = FaultSpec(
+        "SBB-1015", "Client", "Unknown nomination",
+        "Referentie names an erkenningsvoordracht submitted by the calling school",
+    )
     default_field = "Referentie"
 
 
 class NoSubscription(SbbError):
-    spec = NO_SUBSCRIPTION
+    spec = FaultSpec(
+        "SBB-1016", "Client", "No running subscription",
+        "OphalenMutaties and BevestigenMutaties need a running Mutatieabonnement (AanmeldenMutatieabonnement)",
+    )
     default_field = "Mutatieabonnement"
 
 
 class InvalidSequence(SbbError):
-    spec = INVALID_SEQUENCE
+    spec = FaultSpec(
+        "SBB-1017", "Client", "Sequence number not issued",
+        "BevestigenMutaties: Volgnummer at most the last mutation issued to the school",
+    )
     default_field = "Volgnummer"
 
 
 class InvalidDeliveryAddress(SbbError):
-    spec = INVALID_DELIVERY_ADDRESS
+    spec = FaultSpec(
+        "SBB-1018", "Client", "Invalid delivery address",
+        "Afleveradres: an https URL with a host, without user name, password or fragment, at most 500 characters",
+    )
     default_field = "Afleveradres"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ketencore.faults import rule_faults
 from ketenserver.feature import Feature
+from ketenserver.recognitions import errors
 from ketenserver.recognitions.delivery import RECEIVER_CONTRACT, make_deliverer
-from ketenserver.recognitions.errors import FAULTS
 from ketenserver.recognitions.seed import seed
 from ketenserver.recognitions.service import ErkenningenService
 
@@ -12,7 +13,7 @@ FEATURE = Feature(
     key="sbb-erkenningen",
     title="SBB White Label 2.1 – erkenningen",
     spyne_services=(ErkenningenService,),
-    faults=FAULTS,
+    faults=rule_faults(errors),
     state_changing=frozenset({"RegistrerenBpvOvereenkomst", "WijzigenBpvOvereenkomst", "BeeindigenBpvOvereenkomst",
                               "IndienenErkenningsvoordracht", "AanmeldenMutatieabonnement", "WijzigenMutatieabonnement",
                               "BevestigenMutaties"}),

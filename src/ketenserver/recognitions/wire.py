@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketenserver import namespaces as ns
+from ketencore import names as ns
+from ketenserver.recognitions import NAMESPACE
 from ketenserver.spyne_compat import load_spyne
 
 # The names marked F401 are not used here but stay importable from this module, as before the move.
@@ -43,7 +44,7 @@ load_spyne()
 
 from spyne import AnyUri, Boolean, ComplexModel, Date, Integer32, Unicode  # noqa: E402
 
-TNS = ns.SBB_ERKENNINGEN
+TNS = NAMESPACE
 
 
 def qualified(local: str) -> str:

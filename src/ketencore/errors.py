@@ -1,9 +1,9 @@
 """Domain errors: what a rule says when a message breaks it.
 
 Every error the server can answer with derives from :class:`KetenError` and carries a stable
-code from the catalogue in :mod:`ketenserver.faults`, the field or rule it is about, and a
+code from the catalogue in :mod:`ketencore.faults`, the field or rule it is about, and a
 message written for the vendor reading it. Nothing here knows about SOAP: the pipeline turns
-these into faults in one place (:func:`ketenserver.faults.fault_envelope`).
+these into faults in one place (:func:`ketencore.faults.fault_for`).
 
     KetenError
     ├── ExchangeError       technical: envelope, addressing, security (Digikoppeling numbers)
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from ketenserver.faults import FaultSpec
+    from ketencore.faults import FaultSpec
 
 
 class KetenError(Exception):

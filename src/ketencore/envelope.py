@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from ketenserver import namespaces as ns
-from ketenserver import wsse
-from ketenserver.errors import ExchangeError
+from ketencore import names as ns
+from ketencore import wsse
+from ketencore.errors import ExchangeError
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"

@@ -13,7 +13,7 @@ first real problem:
 4. it carries an OIN in the subject's serialNumber (PKI001)      -> ``no-oin``
 
 Only the leaf is checked against a CRL, like OpenSSL's ``VERIFY_CRL_CHECK_LEAF`` on the TLS
-side, so both paths reach the same verdict; :mod:`ketenserver.crls` keeps the CRLs of both
+side, so both paths reach the same verdict; :mod:`ketencore.crls` keeps the CRLs of both
 current (:meth:`TrustStore.replace_crls`, a new :func:`server_ssl_context`). Whether the OIN may
 do what it asks is not decided here: that is the registry's job (an intermediary may sign for a
 school).
@@ -176,7 +176,7 @@ class TrustStore:
         return tuple(self._crls)
 
     def replace_crls(self, crls: Sequence[x509.CertificateRevocationList]) -> None:
-        """Check revocation against these CRLs from now on (a refresh; see :mod:`ketenserver.crls`).
+        """Check revocation against these CRLs from now on (a refresh; see :mod:`ketencore.crls`).
 
         The cache of accepted certificates is emptied, so a certificate the new CRLs list is
         refused at its next use rather than when its cache entry would have expired.

@@ -30,7 +30,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ketenserver.trust import InvalidCrl, TrustStore, parse_crl
+from ketencore.trust import InvalidCrl, TrustStore, parse_crl
 
 __all__ = ["MAX_CRL_BYTES", "CrlRefresh", "CrlRefresher", "CrlUnavailable", "fetch_crl"]
 

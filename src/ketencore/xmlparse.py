@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from ketenserver.errors import ExchangeError
+from ketencore.errors import ExchangeError
 
 MAX_ATTRIBUTES = 64
 

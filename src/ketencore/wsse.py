@@ -42,8 +42,8 @@ from signxml import (
     XMLSigner,
 )
 
-from ketenserver import namespaces as ns
-from ketenserver.errors import ExchangeError
+from ketencore import names as ns
+from ketencore.errors import ExchangeError
 
 _XMLDSIG_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
 Transform = Any

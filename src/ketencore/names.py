@@ -10,6 +10,9 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 WSSE11 = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
+WS_POLICY = "http://www.w3.org/ns/ws-policy"
 
 X509_TOKEN = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"  # noqa: S105 (a URI)
 BASE64_BINARY = (
@@ -19,8 +22,6 @@ WSA_ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
 
 FAULT = "urn:ketenserver:fault:1"
 COMMON = "urn:ketenserver:common:1"
-SBB_ERKENNINGEN = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
-DUO_VERZUIMLOKET = "urn:ketenserver:duo:verzuimloket:1"
 
 WSA_HEADERS = ("To", "From", "ReplyTo", "FaultTo", "Action", "MessageID", "RelatesTo")
 

@@ -13,8 +13,8 @@ from typing import Any, cast
 
 from lxml import etree
 
-from ketenserver.errors import ExchangeError
-from ketenserver.faults import internal_error
+from ketencore.errors import ExchangeError
+from ketencore.faults import internal_error
 
 log = logging.getLogger(__name__)
 
