@@ -1,0 +1,62 @@
+"""Who a development certificate names: OINs (school, KvK, ketenserver's own) and X.509 subjects.
+
+An OIN rides in the subject's serialNumber attribute, as in PKIoverheid certificates (PKI001).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+SERVER_OIN = "00000099000000000001"
+"""ketenserver's own OIN: a test OIN (prefix 00000099), never a real organisation."""
+
+# X.520 caps a commonName at 64 characters, so the root's "(ketenserver)" marker lives in O.
+ROOT_CN = "DEV-ONLY Staat der Nederlanden Private Root CA - G1"
+INTERMEDIATE_CN = "DEV-ONLY Private Services CA - G1 (ketenserver)"
+FOREIGN_ROOT_CN = "DEV-ONLY Foreign Root CA (ketenserver, NOT trusted)"
+
+_OIN_RE = re.compile(r"[0-9]{8}[0-9A-Z]{12}")
+_BRIN_RE = re.compile(r"[0-9A-Z]{4}")
+_KVK_RE = re.compile(r"[0-9]{8}")
+
+
+# --------------------------------------------------------------------------------------- OINs
+def school_oin(brin: str) -> str:
+    """OIN of a school: ``00000007000`` + BRIN (4 characters, upper case) + ``00000``."""
+    code = brin.strip().upper()
+    if not _BRIN_RE.fullmatch(code):
+        raise ValueError(f"a BRIN code has 4 letters or digits, got {brin!r}")
+    return f"00000007000{code}00000"
+
+
+def kvk_oin(kvk: str) -> str:
+    """OIN derived from a KvK number: ``00000003`` + 8-digit KvK number + ``0000``."""
+    number = kvk.strip()
+    if not _KVK_RE.fullmatch(number):
+        raise ValueError(f"a KvK number has exactly 8 digits, got {kvk!r}")
+    return f"00000003{number}0000"
+
+
+def validate_oin(oin: str) -> str:
+    """Return ``oin`` if it is 20 characters (8 digits, then 12 digits or capitals), else raise."""
+    if not _OIN_RE.fullmatch(oin):
+        raise ValueError(
+            f"an OIN is 20 characters: an 8-digit prefix followed by 12 digits or capital "
+            f"letters (e.g. 0000000700025LX00000), got {oin!r}"
+        )
+    return oin
+
+
+def _name(cn: str, org: str, oin: str | None = None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+    ]
+    if oin is not None:
+        # PKI001: the OIN rides in the subject serialNumber, as in PKIoverheid certificates.
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    return x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
