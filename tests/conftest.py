@@ -18,7 +18,10 @@ from ketenserver.pki import DevPki, init_dev_pki
 from ketenserver.sandbox import prepare_database
 from ketenserver.server import RunningServer, serve_in_thread
 from ketenserver.settings import Settings
+from ketenserver.spyne_compat import load_spyne
 from ketenserver.testing import scratch_database
+
+load_spyne()  # the tests import spyne services directly; the server does this in create_app
 
 TEST_DATABASE_ENV = "KETENSERVER_TEST_DATABASE_URL"
 

@@ -6,8 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import ketenserver.models  # noqa: F401  (every table on Base.metadata)
 from ketenserver.db import Base
+from ketenserver.models import register_tables
+
+register_tables()  # every table on Base.metadata
 
 
 def test_upgraded_database_matches_the_models(engine):

@@ -3,14 +3,16 @@
 Both directions use this module: the server verifies requests and signs responses and faults,
 the client library signs requests and verifies responses. Canonicalisation and the cryptography
 are libraries' (never our own): signatures are verified by libxmlsec1 (python-xmlsec, the engine
-behind the ``xmlsec1`` tool) and made by signxml. This module decides *what* must be signed,
+behind the ``xmlsec1`` tool), which also makes them. This module decides *what* must be signed,
 with which algorithms, and that the signed parts are the ones the receiver acts on.
 
 Why libxmlsec1 verifies: it implements Exclusive C14N with every InclusiveNamespaces shape that
 real stacks send, including a PrefixList inside SignedInfo's own CanonicalizationMethod (Apache
 WSS4J's default, which signxml refuses) and ``#default``; and it digests the elements in the
 parsed tree itself, so what was verified is exactly what the receiver reads (no re-serialised
-copy), at about half signxml's cost.
+copy), at about half signxml's cost. It signs for the same reason of cost (signxml re-serialises
+the whole document per signature); signxml checks our signatures in the tests, as an independent
+second implementation (``tests/security/test_signatures_cross_checked.py``).
 
 Secure by default: exclusive C14N only (WB007), SHA-256 or stronger digests and RSA-SHA256 or
 ECDSA-SHA256 or stronger signatures (SHA-1 and MD5 refused, also inside libxmlsec1, which is
@@ -34,13 +36,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
-from signxml import (
-    CanonicalizationMethod,
-    DigestAlgorithm,
-    SignatureConstructionMethod,
-    SignatureMethod,
-    XMLSigner,
-)
 
 from ketencore import names as ns
 from ketencore.errors import ExchangeError
@@ -57,12 +52,13 @@ SIGNATURE_METHODS: Mapping[str, Transform] = {
     _XMLDSIG_MORE + "ecdsa-sha512": xmlsec.constants.TransformEcdsaSha512,
 }
 """Accepted SignatureMethod algorithms (RSA-PSS is not: libxmlsec1's Python binding lacks it)."""
+_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 DIGEST_METHODS: Mapping[str, Transform] = {
-    "http://www.w3.org/2001/04/xmlenc#sha256": xmlsec.constants.TransformSha256,
+    _SHA256: xmlsec.constants.TransformSha256,
     _XMLDSIG_MORE + "sha384": xmlsec.constants.TransformSha384,
     "http://www.w3.org/2001/04/xmlenc#sha512": xmlsec.constants.TransformSha512,
 }
-_ENVELOPED = SignatureConstructionMethod.enveloped.value
+_ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _TRANSFORMS: Mapping[str, Transform] = {
     ns.EXC_C14N: xmlsec.constants.TransformExclC14N,
     _ENVELOPED: xmlsec.constants.TransformEnveloped,
@@ -337,19 +333,21 @@ def _why_not_verified(required: Mapping[str, etree._Element], referenced: Mappin
 
 
 class MessageSigner:
-    """Signs envelopes with one key and certificate (a school's, a vendor's or the server's)."""
+    """Signs envelopes with one key and certificate (a school's, a vendor's or the server's).
+
+    libxmlsec1 (python-xmlsec) computes the signature, as it verifies them: exclusive C14N,
+    SHA-256 digests, RSA-SHA256 or ECDSA-SHA256, one reference per part by its ``wsu:Id``, and a
+    KeyInfo with a direct SecurityTokenReference to the BinarySecurityToken (WB009). The key is
+    loaded once; each message gets a signing context of its own, so one signer serves many threads.
+    """
 
     def __init__(self, key: PrivateKey, certificate: x509.Certificate) -> None:
-        self._key = key
         self.certificate = certificate
         self._token = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
-        method = SignatureMethod.RSA_SHA256 if isinstance(key, rsa.RSAPrivateKey) else SignatureMethod.ECDSA_SHA256
-        self._signer = XMLSigner(
-            method=SignatureConstructionMethod.detached,
-            signature_algorithm=method,
-            digest_algorithm=DigestAlgorithm.SHA256,
-            c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-        )
+        self._method_uri = _XMLDSIG_MORE + ("rsa-sha256" if isinstance(key, rsa.RSAPrivateKey) else "ecdsa-sha256")
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        self._key = xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatPem)
 
     @classmethod
     def from_pem(cls, key_pem: bytes, cert_pem: bytes) -> MessageSigner:
@@ -365,20 +363,32 @@ class MessageSigner:
             {"EncodingType": ns.BASE64_BINARY, "ValueType": ns.X509_TOKEN, WSU_ID: f"X509-{uuid.uuid4().hex}"},
         )
         token.text = self._token
-        uris = []
+        # The template is built with lxml, not xmlsec.template: elements that libxmlsec1 creates
+        # carry names outside the document's dictionary, which lxml's find() then does not match.
+        context = xmlsec.SignatureContext()
+        signature = etree.SubElement(security, ns.SIGNATURE, nsmap={"ds": ns.DS})
+        signed_info = etree.SubElement(signature, ns.qn(ns.DS, "SignedInfo"))
+        etree.SubElement(signed_info, ns.qn(ns.DS, "CanonicalizationMethod"), Algorithm=ns.EXC_C14N)
+        etree.SubElement(signed_info, ns.qn(ns.DS, "SignatureMethod"), Algorithm=self._method_uri)
         for part in parts:
             part_id = element_id(part)
             if part_id is None:
                 part_id = f"id-{uuid.uuid4().hex}"
                 part.set(WSU_ID, part_id)
-            uris.append("#" + part_id)
-        key_info = etree.Element(ns.qn(ns.DS, "KeyInfo"), nsmap={"ds": ns.DS})
+            context.register_id(part, "Id", ns.WSU)
+            reference = etree.SubElement(signed_info, ns.qn(ns.DS, "Reference"), URI="#" + part_id)
+            transforms = etree.SubElement(reference, ns.qn(ns.DS, "Transforms"))
+            etree.SubElement(transforms, ns.qn(ns.DS, "Transform"), Algorithm=ns.EXC_C14N)
+            etree.SubElement(reference, ns.qn(ns.DS, "DigestMethod"), Algorithm=_SHA256)
+            etree.SubElement(reference, ns.qn(ns.DS, "DigestValue"))
+        etree.SubElement(signature, ns.qn(ns.DS, "SignatureValue"))
+        key_info = etree.SubElement(signature, ns.qn(ns.DS, "KeyInfo"))
         reference_holder = etree.SubElement(key_info, ns.qn(ns.WSSE, "SecurityTokenReference"),
                                             nsmap={"wsse": ns.WSSE})
         etree.SubElement(reference_holder, ns.qn(ns.WSSE, "Reference"),
                          URI="#" + token.get(WSU_ID, ""), ValueType=ns.X509_TOKEN)
-        signature = self._signer.sign(root, key=self._key, reference_uri=uris, key_info=key_info)
-        security.append(signature)
+        context.key = self._key
+        context.sign(signature)
         return "".join((signature.findtext(ns.qn(ns.DS, "SignatureValue")) or "").split())
 
 

@@ -26,29 +26,17 @@ from ketenserver.exchange.journal import Journal, JournalRetention
 from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartResponse
 from ketenserver.feature import Feature
 from ketenserver.settings import Settings
-from ketenserver.spyne_compat import load_spyne
+from ketenserver.soap import SpyneOperations
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9._-]+\.xsd$")
 RETENTION_JOB = "journal-retention"
 RETENTION_INTERVAL = 60.0
 
 
-def _spyne_app(feature: Feature, max_request_bytes: int) -> Any:
-    """spyne behind the pipeline, which has bounded the request already.
-
-    spyne's own limit (``max_content_length``, 2 MiB by default) would otherwise cut the valid
-    messages between 2 MiB and ``max_request_bytes`` short with an untyped fault (issue 10): it
-    gets the pipeline's limit plus room for the envelope the pipeline wraps around the Body.
-    """
-    load_spyne()
-    from spyne import Application
-    from spyne.protocol.soap import Soap11
-    from spyne.server.wsgi import WsgiApplication
-
+def feature_operations(feature: Feature) -> SpyneOperations:
+    """The feature's spyne services, dispatched in process behind the pipeline."""
     namespace = contracts.operations(feature.key)[0].input_element.split("}")[0][1:]
-    application = Application(list(feature.spyne_services), tns=namespace, name=feature.key,
-                              in_protocol=Soap11(validator=None), out_protocol=Soap11())
-    return WsgiApplication(application, max_content_length=max_request_bytes + 64 * 1024)
+    return SpyneOperations(feature.services(), namespace=namespace, name=feature.key)
 
 
 @dataclass
@@ -60,8 +48,12 @@ class KetenApp:
     sessions: sessionmaker[Session]
     pipeline: Pipeline
     endpoints: dict[str, Endpoint]
+    features: tuple[Feature, ...]
+    """The features this app serves (a subset of :data:`ketenserver.features.FEATURES`)."""
     jobs: dict[str, BackgroundJob]
-    """Each feature's background job by feature key; :meth:`start_background` runs them."""
+    """Each background job by name; :meth:`start_background` runs them."""
+    intervals: dict[str, float]
+    """Seconds between two passes of each job (0: never on its own)."""
     published: frozenset[str]
     """Contract names served at ``/wsdl/<name>.wsdl``."""
     background_context: BackgroundContext
@@ -117,18 +109,14 @@ class KetenApp:
         return f"https://{_netloc(configured.lower(), listening)}"
 
     def start_background(self) -> None:
-        """Run each feature's job every so many seconds as its ``background_interval`` setting says
-        (never when it is 0), and the journal retention every minute (it purges at most every ten)."""
-        from ketenserver.features import FEATURES
-
+        """Run each job every so many seconds as its interval says (never when it is 0); the journal
+        retention runs every minute (it purges at most every ten)."""
         if self.runners:
             return
-        settings_of = {feature.key: feature.background_interval for feature in FEATURES}
-        for key, job in self.jobs.items():
-            interval = (RETENTION_INTERVAL if key == RETENTION_JOB
-                        else float(getattr(self.settings, settings_of[key])))
+        for name, job in self.jobs.items():
+            interval = self.intervals[name]
             if interval > 0:
-                runner = BackgroundRunner(job.run_once, interval, name=f"{key}-background")
+                runner = BackgroundRunner(job.run_once, interval, name=f"{name}-background")
                 runner.start()
                 self.runners.append(runner)
 
@@ -193,10 +181,16 @@ def token_key(server_key_pem: bytes) -> bytes:
     return hmac.new(server_key_pem, b"ketenserver page tokens", hashlib.sha256).digest()
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> KetenApp:
-    """Build the server from settings. The database must have been upgraded (``ketenserver db upgrade``)."""
-    from ketenserver.features import FEATURES
+def create_app(settings: Settings, *, features: Iterable[Feature] | None = None, clock: Clock | None = None,
+               engine: Engine | None = None) -> KetenApp:
+    """Build the server from settings, serving ``features`` (default: every registered one).
 
+    The database must have been upgraded (``ketenserver db upgrade``)."""
+    if features is None:
+        from ketenserver.features import FEATURES
+
+        features = FEATURES
+    features = tuple(features)
     engine = engine or make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
     writes = write_serialiser(engine)
@@ -213,17 +207,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         settings=settings,
     )
     endpoints: dict[str, Endpoint] = {}
-    for feature in FEATURES:
+    for feature in features:
         operations = {op.input_element: op for op in contracts.operations(feature.key)}
-        spyne_app = _spyne_app(feature, settings.max_request_bytes)
+        dispatch = feature_operations(feature).call
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
-                                contracts.schema_for(feature.key), spyne_app)
+                                contracts.schema_for(feature.key), dispatch)
             endpoints[endpoint.path] = endpoint
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
-    jobs = {feature.key: feature.background(context) for feature in FEATURES if feature.background is not None}
+    jobs: dict[str, BackgroundJob] = {}
+    intervals: dict[str, float] = {}
+    for feature in features:
+        for job in feature.jobs:
+            jobs[job.name], intervals[job.name] = job.make(context), float(job.interval(settings))
     if settings.journal_retention_days > 0:
         jobs[RETENTION_JOB] = JournalRetention(sessions, retention_days=settings.journal_retention_days,
                                                clock=clock, writes=writes)
-    published = frozenset(name for feature in FEATURES for name in (feature.key, *feature.published))
-    return KetenApp(settings, engine, sessions, pipeline, endpoints, jobs, published, context)
+        intervals[RETENTION_JOB] = RETENTION_INTERVAL
+    published = frozenset(name for feature in features for name in (feature.key, *feature.published))
+    return KetenApp(settings, engine, sessions, pipeline, endpoints, features, jobs, intervals, published, context)

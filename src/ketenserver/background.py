@@ -1,6 +1,6 @@
 """Work a server process does besides answering requests (pushing SBB mutations, ...).
 
-A feature contributes a job (:attr:`ketenserver.feature.Feature.background`); the app factory
+A feature contributes its jobs (:attr:`ketenserver.feature.Feature.jobs`); the app factory
 builds it, and a serving process runs each job's pass every few seconds on a daemon thread
 (:class:`BackgroundRunner`). Tests and commands call a job's ``run_once`` directly instead.
 Jobs must be safe to run in several processes at once (they claim work in the database).

@@ -28,7 +28,8 @@ from sqlalchemy.engine import Engine
 from ketenserver.settings import Settings, load_settings
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings a command runs with: the file and variables, then the command line."""
     settings = load_settings(getattr(args, "config", None))
     overrides = {}
     for name in ("database_url", "pki_dir", "data_dir", "port", "host", "workers"):
@@ -38,7 +39,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return replace(settings, **overrides)
 
 
-def _engine(settings: Settings) -> Engine:
+def engine_for(settings: Settings) -> Engine:
+    """An engine on the configured database (the SQLite file's directory created when missing)."""
     from ketenserver.db import make_engine
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +58,7 @@ def prepare(settings: Settings, *, companies: int | None = None,
 
     if settings.server_cert is None:
         init_dev_pki(settings.pki_dir, progress=certs_progress)
-    engine = _engine(settings)
+    engine = engine_for(settings)
     try:
         prepare_database(engine, companies=companies or settings.seed_companies, say=say)
     finally:
@@ -66,7 +68,7 @@ def prepare(settings: Settings, *, companies: int | None = None,
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from ketenserver.server import serve_forever
 
-    settings = _settings(args)
+    settings = settings_from(args)
     print("ketenserver sandbox: preparing (development use only)")
     prepare(settings, companies=args.companies)
     print(sandbox_banner(settings))
@@ -103,7 +105,7 @@ def sandbox_banner(settings: Settings) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ketenserver.server import serve_forever
 
-    settings = _settings(args)
+    settings = settings_from(args)
     print(f"ketenserver: serving on https://{settings.host}:{settings.port} "
           f"with {settings.worker_count} process(es)")
     serve_forever(settings)
@@ -113,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_certs(args: argparse.Namespace) -> int:
     from ketenserver.pki import init_dev_pki, issue_test_certificate
 
-    settings = _settings(args)
+    settings = settings_from(args)
     if args.certs_command == "check":
         return _certs_check(settings, args.warn_days)
     if args.certs_command == "init":
@@ -132,7 +134,7 @@ def cmd_certs(args: argparse.Namespace) -> int:
         from ketenserver.exchange import storage
         from ketenserver.migrate import upgrade
 
-        engine = _engine(settings)
+        engine = engine_for(settings)
         upgrade(engine)
         with make_session_factory(engine).begin() as session:
             storage.register_organisation(session, oin=files.oin, name=args.name, kind=args.kind,
@@ -166,8 +168,8 @@ def _certs_check(settings: Settings, warn_days: int) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     from ketenserver.migrate import upgrade
 
-    settings = _settings(args)
-    engine = _engine(settings)
+    settings = settings_from(args)
+    engine = engine_for(settings)
     upgrade(engine)
     engine.dispose()
     print(f"Database at {engine.url.render_as_string(hide_password=True)} is up to date.")
@@ -175,7 +177,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     prepare(settings, companies=args.companies)
     return 0
 
@@ -184,7 +186,7 @@ def cmd_org(args: argparse.Namespace) -> int:
     from ketenserver.db import make_session_factory
     from ketenserver.exchange import storage
 
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     try:
         with make_session_factory(engine).begin() as session:
             if args.org_command == "add":
@@ -213,7 +215,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
 
     if args.journal_command == "purge":
         return _purge_journal(args)
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     try:
         with make_session_factory(engine)() as session:
             if args.show is not None or args.request_id is not None:
@@ -261,7 +263,7 @@ def _purge_journal(args: argparse.Namespace) -> int:
     if args.older_than is not None and args.older_than < 0:
         raise ValueError("--older-than takes a number of days, 0 or more")
     before = None if args.older_than is None else dt.datetime.now(dt.UTC) - dt.timedelta(days=args.older_than)
-    engine = _engine(_settings(args))
+    engine = engine_for(settings_from(args))
     try:
         with make_session_factory(engine)() as session:
             removed = storage.purge_journal(session, before=before, oin=args.purge_oin)
@@ -278,62 +280,6 @@ def cmd_faults(args: argparse.Namespace) -> int:
     from ketenserver.features import FEATURES
 
     print(catalogue_table(FEATURES))
-    return 0
-
-
-def cmd_sbb(args: argparse.Namespace) -> int:
-    """Act as SBB: move a nomination on, or withdraw or end a recognition (one transaction)."""
-    import datetime as dt
-
-    from ketenserver.db import make_session_factory
-    from ketenserver.recognitions import agreements, bpv_storage, domain
-
-    if args.sbb_command == "bezorgen":
-        return _deliver(_settings(args))
-    today = domain.dutch_date(dt.datetime.now(dt.UTC))
-    engine = _engine(_settings(args))
-    try:
-        with make_session_factory(engine).begin() as session:
-            if args.sbb_command == "voordracht":
-                status = agreements.NominationStatus(args.status.replace("-", " ").capitalize())
-                nomination = bpv_storage.move_nomination(session, args.referentie, status, today=today)
-                extra = f", leerbedrijf-id {nomination.leerbedrijf_id}" if nomination.leerbedrijf_id else ""
-                print(f"{nomination.reference}: {nomination.status.value}{extra}")
-                return 0
-            kind = (agreements.MutationKind.INGETROKKEN if args.sbb_command == "intrekken"
-                    else agreements.MutationKind.BEEINDIGD)
-            effective = dt.date.fromisoformat(args.datum) if args.datum else today
-            schools = bpv_storage.lapse_recognition(session, args.leerbedrijf_id, args.crebo, kind, args.reden,
-                                                    effective=effective, today=today)
-            print(f"recognition of {args.leerbedrijf_id} for {args.crebo} {kind.value} from {effective}; "
-                  f"mutations for {len(schools)} school(s): {', '.join(schools) or '-'}")
-    finally:
-        engine.dispose()
-    return 0
-
-
-def cmd_duo(args: argparse.Namespace) -> int:
-    from ketenserver.absence import commands
-
-    return commands.run(args, _settings(args), _engine)
-
-
-def _deliver(settings: Settings) -> int:
-    """One delivery pass, as a serving process runs every ``delivery_interval`` seconds."""
-    from ketenserver.app import create_app
-    from ketenserver.recognitions.delivery import MutationDeliverer
-
-    app = create_app(settings, engine=_engine(settings))
-    try:
-        job = app.jobs["sbb-erkenningen"]
-        assert isinstance(job, MutationDeliverer)
-        attempts = job.run_once()
-    finally:
-        app.close()
-    for attempt in attempts:
-        print(f"{attempt.organisation_oin}: {attempt.reason}")
-    if not attempts:
-        print("no mutations due for delivery")
     return 0
 
 
@@ -417,25 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     faults = sub.add_parser("faults", help="print the fault catalogue")
     faults.set_defaults(func=cmd_faults)
 
-    sbb = sub.add_parser("sbb", help="act as SBB: nominations and recognitions (triggers mutations)")
-    sbb_sub = sbb.add_subparsers(dest="sbb_command", required=True)
-    nomination = sbb_sub.add_parser("voordracht", help="move an erkenningsvoordracht on")
-    nomination.add_argument("--referentie", required=True, help="EV-000001")
-    nomination.add_argument("--status", required=True, choices=("in-behandeling", "erkend", "afgewezen"),
-                            help="erkend creates the company and a recognition for the crebo from today")
-    for name, text in (("intrekken", "withdraw a recognition"), ("beeindigen", "end a recognition")):
-        lapse = sbb_sub.add_parser(name, help=f"{text}; a mutation for each school with a running agreement")
-        lapse.add_argument("--leerbedrijf-id", dest="leerbedrijf_id", required=True)
-        lapse.add_argument("--crebo", required=True)
-        lapse.add_argument("--reden", required=True)
-        lapse.add_argument("--datum", help="first day without the recognition, YYYY-MM-DD (default today)")
-    sbb_sub.add_parser("bezorgen", help="push each due mutation to its school's delivery address now (one pass)")
-    sbb.set_defaults(func=cmd_sbb)
+    from ketenserver.features import FEATURES
 
-    from ketenserver.absence import commands as duo_commands
-
-    duo_commands.add_parser(sub)
-    sub.choices["duo"].set_defaults(func=cmd_duo)
+    for feature in FEATURES:
+        if feature.commands is not None:
+            feature.commands(sub)
     return parser
 
 

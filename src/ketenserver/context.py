@@ -1,20 +1,18 @@
 """What a service operation knows about the exchange it is answering.
 
 The pipeline builds one :class:`CallContext` per accepted request, after transport and message
-security checks, and hands it to the spyne service through the WSGI environ (see
+security checks, and hands it to the service (spyne's ``ctx.udc``, see
 :func:`ketenserver.soap.call_context`). Services never look at certificates or headers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ketenserver.settings import Settings
-
-ENVIRON_KEY = "ketenserver.call"
 
 
 @dataclass(frozen=True)
@@ -33,5 +31,5 @@ class CallContext:
 
     The same in every server process: :func:`ketenserver.app.token_key` derives it from the
     server's private key. Empty only where no server runs (a test builds its own)."""
-    settings: Settings | None = None
-    """The server's settings, for a feature's own limits; None where no server runs (defaults apply)."""
+    settings: Settings = field(default_factory=Settings)
+    """The server's settings; a feature reads its own section with ``settings.of(...)``."""

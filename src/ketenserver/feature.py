@@ -1,14 +1,17 @@
-"""What an emulated exchange contributes to the server.
+"""What an emulated exchange contributes to the server: everything of it, in one object.
 
-Each feature package (``recognitions``, later ``absence``, ...) exposes one :class:`Feature` in
-its ``feature.py``; :data:`ketenserver.features.FEATURES` lists them. The app factory mounts each
-at ``/<key>/<profile>``, the fault catalogue takes its codes, and the seeder calls its seed.
-The operations themselves (names, elements, actions) are read from the feature's published WSDL,
-never restated in code.
+Each feature package (``recognitions``, ``absence``, ...) exposes one :class:`Feature` in its
+``feature.py``, and :data:`ketenserver.features.FEATURES` lists them: that line is the only place
+outside the package that a new feature touches (``docs/adding-an-exchange.md``). From the subset
+it is given, :func:`ketenserver.app.create_app` mounts each at ``/<key>/<profile>``, builds its
+jobs and publishes its contracts; the fault catalogue, the CLI, the settings and the database
+schema follow the same subset. The operations themselves (names, elements, actions) are read from
+the feature's published WSDL, never restated in code.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +20,17 @@ from ketencore.faults import FaultSpec
 
 if TYPE_CHECKING:
     from ketenserver.background import BackgroundContext, BackgroundJob
+    from ketenserver.settings import Settings
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work a serving process does on its own, every so many seconds (see :mod:`ketenserver.background`)."""
+
+    name: str
+    make: Callable[[BackgroundContext], BackgroundJob]
+    interval: Callable[[Settings], float]
+    """Seconds between two passes, from the settings; 0 means never (a command runs it instead)."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +38,21 @@ class Feature:
     key: str
     """URL segment and contract file stem: ``wsdl/<key>.wsdl``, ``xsd/<key>.xsd``."""
     title: str
-    spyne_services: tuple[type, ...]
+    services: Callable[[], tuple[type, ...]]
+    """Imports and returns the feature's spyne services. Called by the app factory after
+    :func:`ketenserver.spyne_compat.load_spyne`, so that importing a feature loads no spyne."""
     faults: tuple[FaultSpec, ...] = ()
+    """Its business codes, derived from its error classes (:func:`ketencore.faults.rule_faults`)."""
     state_changing: frozenset[str] = field(default_factory=frozenset)
     """Operation names whose retry (same MessageID) must return the original reply."""
+    settings: type | None = None
+    """Its settings dataclass (with a ``SECTION`` name): ``[ketenserver.<SECTION>]`` in the TOML file,
+    ``KETENSERVER_<SECTION>_<NAME>`` variables; read with ``settings.of(...)``."""
+    commands: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] | None = None
+    """Adds its ``ketenserver <command>`` subcommands; each sets ``func(args) -> int``."""
+    tables: Callable[[], Any] | None = None
+    """Imports its storage modules, so that ``Base.metadata`` knows its tables (Alembic, tests).
+    Its migrations live in the one history of ``ketenserver/migrations`` (named after the feature)."""
     seed: Callable[..., Any] | None = None
     """Fill the sandbox with demo data: ``seed(session, seed_number, companies=N, progress=None)``.
 
@@ -36,10 +61,7 @@ class Feature:
     ``progress``, when given, is called as ``progress(done, total)`` as the work goes on (counts
     in the feature's own unit, e.g. companies), the last time with ``done == total``."""
     profiles: tuple[str, ...] = ("2W-be-S", "2W-be")
-    background: Callable[[BackgroundContext], BackgroundJob] | None = None
-    """Work the server does on its own (see :mod:`ketenserver.background`), e.g. pushing mutations."""
-    background_interval: str = "delivery_interval"
-    """The setting that holds the seconds between two passes of :attr:`background` (0: never)."""
+    jobs: tuple[Job, ...] = ()
     published: tuple[str, ...] = ()
     """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the
     services a school implements and the server calls (``sbb-mutatieontvanger``)."""

@@ -1,10 +1,20 @@
-"""Imports every storage module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+"""Every table on ``Base.metadata`` (Alembic, tests): the exchange's own and each feature's."""
 
 from __future__ import annotations
 
-from ketenserver.absence import storage as absence_storage
-from ketenserver.exchange import storage as exchange_storage
-from ketenserver.recognitions import bpv_storage as recognitions_bpv_storage
-from ketenserver.recognitions import storage as recognitions_storage
+from collections.abc import Iterable
 
-__all__ = ["absence_storage", "exchange_storage", "recognitions_bpv_storage", "recognitions_storage"]
+from ketenserver.feature import Feature
+
+
+def register_tables(features: Iterable[Feature] | None = None) -> None:
+    """Import the storage modules of the exchange core and of ``features`` (default: every registered one)."""
+    from ketenserver.exchange import storage  # noqa: F401 (organisations, journal, replies, replay memory)
+
+    if features is None:
+        from ketenserver.features import FEATURES
+
+        features = FEATURES
+    for feature in features:
+        if feature.tables is not None:
+            feature.tables()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ketenserver.db import make_session_factory
 from ketenserver.exchange import storage
+from ketenserver.feature import Feature
 from ketenserver.migrate import upgrade
 from ketenserver.pki import DEMO_PARTIES, Party
 
@@ -64,19 +65,22 @@ def _terminal(say: Callable[[str], object]) -> TextIO | None:
     return sys.stdout if say is print and sys.stdout.isatty() else None
 
 
-def prepare_database(engine: Engine, *, companies: int, say: Callable[[str], object] = lambda _: None) -> None:
+def prepare_database(engine: Engine, *, companies: int, say: Callable[[str], object] = lambda _: None,
+                     features: Iterable[Feature] | None = None) -> None:
     """Upgrade the schema, register the demo parties and let each feature seed (idempotent).
 
     A long seed shows its progress (:class:`ProgressLine`): a bar on the terminal when *say* is
     :func:`print` to one, else lines through *say*.
     """
-    from ketenserver.features import FEATURES
+    if features is None:
+        from ketenserver.features import FEATURES
 
+        features = FEATURES
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         register_parties(session, DEMO_PARTIES)
-    for feature in FEATURES:
+    for feature in features:
         if feature.seed is not None:
             with sessions.begin() as session:
                 progress = ProgressLine(feature.key, say, stream=_terminal(say))

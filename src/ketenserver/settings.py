@@ -1,19 +1,23 @@
-"""Settings: one frozen dataclass, read from a TOML file and/or ``KETENSERVER_*`` variables.
+"""Settings: frozen dataclasses, read from a TOML file and/or ``KETENSERVER_*`` variables.
 
-Precedence: defaults < TOML file (``--config`` or ``KETENSERVER_CONFIG``) < environment.
-Every setting that weakens security says so in its name and docstring.
+:class:`Settings` holds the server's own; each feature brings a dataclass of its own (with a
+``SECTION`` name), read from the ``[ketenserver.<section>]`` table and ``KETENSERVER_<SECTION>_<NAME>``
+variables, and reached with :meth:`Settings.of`. Precedence: defaults < TOML file (``--config`` or
+``KETENSERVER_CONFIG``) < environment. Every setting that weakens security says so in its name and
+docstring.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_PREFIX = "KETENSERVER_"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,32 +88,14 @@ class Settings:
     """Seconds a wsu:Timestamp Created may lie in the future (clock skew)."""
     seed_companies: int = 3000
     """Companies the sandbox seeds."""
-    delivery_interval: float = 2.0
-    """Seconds between passes that push due mutations to schools' delivery addresses; 0 means
-    only ``ketenserver sbb bezorgen`` delivers."""
-    delivery_backoff: float = 5.0
-    """Seconds before the second attempt at an undelivered mutation; doubles per attempt."""
-    delivery_backoff_max: float = 3600.0
-    """The longest pause between two attempts."""
-    delivery_timeout: float = 10.0
-    """Seconds a school's receiver may take to answer one delivery."""
     log_level: str = "INFO"
-    attachment_max_bytes: int = 1024 * 1024
-    """DUO Verzuimloket: the largest attachment (decoded bytes) a report may carry (fault VZL-1010)."""
-    report_attachments_max_bytes: int = 5 * 512 * 1024
-    """DUO Verzuimloket: all attachments of one message together (decoded bytes, fault VZL-1011). Keep
-    it below ``max_request_bytes`` / 1.37 (base64 and the envelope around it)."""
-    municipality_intake_hours: float = 48.0
-    """DUO Verzuimloket: hours on a school's sandbox clock before the municipality takes a report up
-    (status In behandeling, or Ter kennisgeving aangenomen for kind OVERIG) and replies."""
-    municipality_close_days: float = 14.0
-    """DUO Verzuimloket: days on the sandbox clock from taking a report up to closing it (Afgesloten)."""
-    absence_cleanup_days: float = 180.0
-    """DUO Verzuimloket clean-up (schoning): days on the sandbox clock after which a closed report
-    (Afgesloten, Ter kennisgeving aangenomen, Ingetrokken) is removed from the counter."""
-    municipality_interval: float = 2.0
-    """Seconds between the serving process's passes of the municipalities' rules; 0 means only
-    ``ketenserver duo gemeenten`` runs them."""
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    """Each feature's own settings by section name (``[ketenserver.<section>]``); :meth:`of` reads one."""
+
+    def of(self, kind: type[T]) -> T:
+        """A feature's settings (a frozen dataclass with a ``SECTION`` name): as loaded, else its defaults."""
+        found = self.sections.get(kind.SECTION)  # type: ignore[attr-defined]
+        return found if isinstance(found, kind) else kind()
 
     @property
     def effective_database_url(self) -> str:
@@ -140,9 +126,8 @@ class Settings:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
 
 
-def _coerce(name: str, raw: Any) -> Any:
-    kind = {f.name: f.type for f in fields(Settings)}[name]
-    text = str(kind)
+def _coerce(kind: type, name: str, raw: Any) -> Any:
+    text = str({f.name: f.type for f in fields(kind)}[name])
     if isinstance(raw, str):
         if "tuple[str" in text:  # addresses hold colons: separated by white space instead
             return tuple(raw.split())
@@ -161,24 +146,49 @@ def _coerce(name: str, raw: Any) -> Any:
     return raw
 
 
+def _values(kind: type, table: Mapping[str, Any], environ: Mapping[str, str], prefix: str, where: str
+            ) -> dict[str, Any]:
+    names = {f.name for f in fields(kind) if f.name != "sections"}
+    unknown = set(table) - names
+    if unknown:
+        raise ValueError(f"unknown setting(s) in {where}: {', '.join(sorted(unknown))}")
+    values = {k: _coerce(kind, k, v) for k, v in table.items()}
+    for name in names:
+        if prefix + name.upper() in environ:
+            values[name] = _coerce(kind, name, environ[prefix + name.upper()])
+    return values
+
+
 def load_settings(
-    config_file: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None, *,
+    sections: Sequence[type] | None = None, **overrides: Any,
 ) -> Settings:
-    """Defaults, then the TOML file, then the environment, then explicit overrides."""
+    """Defaults, then the TOML file, then the environment, then explicit overrides.
+
+    ``sections`` are the features' settings classes (by default those of every registered feature);
+    a ``[ketenserver.<section>]`` table or variable of another section is refused as unknown."""
+    if sections is None:
+        from ketenserver.features import FEATURES
+
+        sections = tuple(feature.settings for feature in FEATURES if feature.settings is not None)
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
     config_file = config_file or (Path(environ[ENV_PREFIX + "CONFIG"]) if ENV_PREFIX + "CONFIG" in environ else None)
-    names = {f.name for f in fields(Settings)}
+    data: dict[str, Any] = {}
     if config_file is not None:
         with config_file.open("rb") as handle:
             data = tomllib.load(handle)
-        section = data.get("ketenserver", data)
-        unknown = set(section) - names
-        if unknown:
-            raise ValueError(f"unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
-        values.update({k: _coerce(k, v) for k, v in section.items()})
-    for name in names:
-        if ENV_PREFIX + name.upper() in environ:
-            values[name] = _coerce(name, environ[ENV_PREFIX + name.upper()])
+        data = data.get("ketenserver", data)
+    by_section = {kind.SECTION: kind for kind in sections}  # type: ignore[attr-defined]
+    tables = {name: value for name, value in data.items() if isinstance(value, dict)}
+    unknown = set(tables) - set(by_section)
+    if unknown:
+        raise ValueError(f"unknown section(s) in {config_file}: {', '.join(sorted(unknown))}")
+    own = {name: value for name, value in data.items() if name not in tables}
+    values = _values(Settings, own, environ, ENV_PREFIX, str(config_file))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(Settings(), **values)
+    loaded = {
+        name: kind(**_values(kind, tables.get(name, {}), environ, f"{ENV_PREFIX}{name.upper()}_",
+                             f"[ketenserver.{name}] of {config_file}"))
+        for name, kind in by_section.items()
+    }
+    return replace(Settings(), sections=loaded, **values)

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,3 +216,39 @@ def valid_onderwijsnummer(seed: int) -> str:
         if digit is not None:
             return f"{prefix}{digit}"
     raise ValueError(f"no onderwijsnummer for seed {seed}")
+
+
+@dataclass
+class Operated:
+    """What one in-process call of a feature's operations gave (:func:`operate`)."""
+
+    status: str
+    """``200 OK``, or ``500`` for a fault, as the pipeline would answer."""
+    response: etree._Element
+    """The response element, or the soap:Fault the pipeline would write."""
+    outcome: dict[str, object]
+    """``call``: the CallContext the operation got; ``error``: the domain error it raised, if it did;
+    ``invalid``: the schema refusal, when the request never reached the operation."""
+
+
+def operate(operations: Callable[[etree._Element, object], etree._Element], payload: etree._Element,
+            call: object, *, schema: etree.XMLSchema | None = None) -> Operated:
+    """Run a Body element through a feature's operations as the pipeline does (XSD first when
+    ``schema`` is given, then the dispatch), without transport or message security."""
+    from ketencore.errors import KetenError
+    from ketencore.faults import fault_body, fault_for
+    from ketencore.validation import validate_payload
+
+    outcome: dict[str, object] = {"call": call}
+    if schema is not None:
+        try:
+            validate_payload(schema, payload)
+        except KetenError as error:
+            outcome["invalid"] = error
+            return Operated("500 Internal Server Error", fault_body(fault_for(error)), outcome)
+    try:
+        response = operations(payload, call)
+    except KetenError as error:
+        outcome["error"] = error
+        return Operated("500 Internal Server Error", fault_body(fault_for(error)), outcome)
+    return Operated("200 OK", response, outcome)

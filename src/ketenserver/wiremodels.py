@@ -14,13 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from spyne import ComplexModel, Integer32, Unicode
+from spyne.model import ComplexModelBase, SimpleModel
+
 from ketencore import names as ns
-from ketenserver.spyne_compat import load_spyne
-
-load_spyne()
-
-from spyne import ComplexModel, Integer32, Unicode  # noqa: E402
-from spyne.model import ComplexModelBase, SimpleModel  # noqa: E402
 
 
 def simple(base: Any, name: str, namespace: str, **facets: Any) -> Any:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketencore.errors import BusinessError
 from ketenserver.absence import counter, domain, handling, storage
+from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.context import CallContext
 from ketenserver.db import make_session_factory
 from ketenserver.exchange.storage import Organisation
@@ -75,10 +76,11 @@ Call = Callable[..., Any]
 
 @pytest.fixture
 def call(sessions: sessionmaker[Session]) -> Iterator[Call]:
-    """``call(operation, *args, oin=SCHOOL, settings=None)``: one committed unit of work, as the
+    """``call(operation, *args, oin=SCHOOL, settings=Settings())``: one committed unit of work, as the
     pipeline runs it; a refusal rolls back."""
 
     def run(operation: Callable[..., Any], *args: Any, oin: str = SCHOOL, settings: Settings | None = None) -> Any:
+        settings = settings or Settings()
         with sessions() as session:
             context = CallContext(session=session, organisation_oin=oin, message_id="urn:uuid:test",
                                   now=dt.datetime.now(dt.UTC), profile="2W-be-S", settings=settings)
@@ -193,7 +195,8 @@ def test_attachments_are_judged_by_content_and_size_not_name(call: Call) -> None
     named_wrong = new_report(attachments=(domain.Attachment("scan.txt", PNG), domain.Attachment("x.png", PDF)))
     registration = call(counter.submit, named_wrong)
     assert [a.media_type for a in registration.attachments] == ["image/png", "application/pdf"]
-    small = Settings(attachment_max_bytes=len(PDF), report_attachments_max_bytes=len(PDF) + 10)
+    small = Settings(sections={"absence": AbsenceSettings(attachment_max_bytes=len(PDF),
+                                                          report_attachments_max_bytes=len(PDF) + 10)})
     too_big = new_report(attachments=(domain.Attachment("a.pdf", PDF + b" "),))
     assert "larger than" in refused("VZL-1010", "Inhoud", call, counter.submit, too_big, settings=small).message
     together = new_report(attachments=(domain.Attachment("a.pdf", PDF), domain.Attachment("b.pdf", PDF)))

@@ -1,15 +1,15 @@
 """The SBB recognitions contract: published WSDL/XSD, the spyne service and the golden messages agree.
 
-Spyne is called in-process through its WSGI application, with a CallContext in the environ as
+Spyne is called in-process through its WSGI application, with a CallContext in the reached as
 the pipeline would put it; responses are checked against the published XSD (not spyne's own)
 and against the hand-written golden messages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +21,18 @@ from ketencore import names as ns
 from ketencore.errors import BusinessError
 from ketencore.faults import Fault, fault_body, rule_faults
 from ketenserver import contracts
-from ketenserver.context import ENVIRON_KEY, CallContext
+from ketenserver.app import feature_operations
+from ketenserver.context import CallContext
 from ketenserver.db import Base, make_engine, make_session_factory
 from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 from ketenserver.recognitions import domain, errors, seed, wire
-from ketenserver.recognitions.service import ErkenningenService, identification_response
-from ketenserver.soap import ERROR_KEY
+from ketenserver.recognitions.feature import FEATURE
+from ketenserver.recognitions.service import identification_response
 from ketenserver.spyne_compat import load_spyne
+from ketenserver.testing import operate
 
 load_spyne()
 
-from spyne import Application  # noqa: E402
-from spyne.protocol.soap import Soap11  # noqa: E402
-from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from spyne.util.xml import get_object_as_xml  # noqa: E402
 
 KEY = "sbb-erkenningen"
@@ -58,39 +57,32 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
     engine.dispose()
 
 
-def _application(validator: str | None) -> Application:
-    return Application(
-        [ErkenningenService], tns=TNS, name="ErkenningenService",
-        in_protocol=Soap11(validator=validator), out_protocol=Soap11(),
-    )
+@dataclasses.dataclass(frozen=True)
+class Harness:
+    operations: Callable[[etree._Element, Any], etree._Element]
+    schema: etree.XMLSchema | None
+
+
+def _application(validator: str | None) -> Harness:
+    """The feature's operations as the server mounts them; with the XSD in front when ``validator``."""
+    return Harness(feature_operations(FEATURE).call, contracts.schema_for(KEY) if validator else None)
 
 
 @pytest.fixture(scope="module")
-def app() -> Application:
+def app() -> Harness:
     return _application("lxml")
 
 
 def _call(
-    application: Application, sessions: sessionmaker[Session], body: bytes
+    application: Harness, sessions: sessionmaker[Session], body: bytes
 ) -> tuple[str, etree._Element, dict[str, Any]]:
-    """POST one SOAP envelope to spyne's WSGI app; the status, the Body's element and the environ."""
-    envelope = b'<s:Envelope xmlns:s="%s"><s:Body>%s</s:Body></s:Envelope>' % (ns.SOAP_ENV.encode(), body)
-    statuses: list[str] = []
+    """One Body element through the feature's operations: the status, the response and what it reached."""
     with sessions() as session:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "localhost",
-            "SERVER_PORT": "8443", "wsgi.url_scheme": "https", "CONTENT_TYPE": "text/xml; charset=utf-8",
-            "CONTENT_LENGTH": str(len(envelope)), "wsgi.input": io.BytesIO(envelope), "HTTP_SOAPACTION": '""',
-            ENVIRON_KEY: CallContext(session=session, organisation_oin="00000099000000000101",
-                                     message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000001", now=NOW,
-                                     profile="2W-be-S"),
-        }
-        wsgi = WsgiApplication(application)
-        answer = b"".join(wsgi(environ, lambda status, _headers: statuses.append(status)))
+        call = CallContext(session=session, organisation_oin="00000099000000000101",
+                           message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000001", now=NOW, profile="2W-be-S")
+        done = operate(application.operations, etree.fromstring(body), call, schema=application.schema)
         session.rollback()
-    response_body = etree.fromstring(answer).find(ns.BODY)
-    assert response_body is not None and len(response_body) == 1  # WW003: exactly one Body element
-    return statuses[0], response_body[0], environ
+    return done.status, done.response, done.outcome
 
 
 def _request(name: str, postcode: str, house_number: int | None = None) -> bytes:
@@ -177,13 +169,13 @@ OUTCOMES = [
 
 @pytest.mark.parametrize(("outcome", "request_body"), OUTCOMES, ids=[o for o, _ in OUTCOMES])
 def test_spyne_answers_each_outcome_valid_and_as_the_golden_message(
-    app: Application, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
+    app: Harness, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
 ) -> None:
     if request_body is None:
         request_body = (GOLDEN / "VaststellenLeerbedrijf.request.xml").read_bytes().split(b"?>", 1)[1]
-    status, response, environ = _call(app, sessions, request_body)
+    status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("200"), etree.tostring(response)
-    assert ERROR_KEY not in environ
+    assert "error" not in reached
     _assert_valid(response)
     assert _shape(response) == _shape(_golden(f"VaststellenLeerbedrijfResponse.{outcome}.xml"))
 
@@ -217,17 +209,17 @@ NEW_OUTCOMES = [
 @pytest.mark.parametrize(("operation", "outcome", "request_body"), NEW_OUTCOMES,
                          ids=[f"{o}-{r}" for o, r, _ in NEW_OUTCOMES])
 def test_each_outcome_of_the_other_operations_is_valid_and_as_the_golden_message(
-    app: Application, sessions: sessionmaker[Session], operation: str, outcome: str, request_body: bytes
+    app: Harness, sessions: sessionmaker[Session], operation: str, outcome: str, request_body: bytes
 ) -> None:
-    status, response, environ = _call(app, sessions, request_body)
+    status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("200"), etree.tostring(response)
-    assert ERROR_KEY not in environ
+    assert "error" not in reached
     _assert_valid(response)
     assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
 
 
 def test_the_golden_requests_are_answered_as_their_first_golden_response(
-    app: Application, sessions: sessionmaker[Session]
+    app: Harness, sessions: sessionmaker[Session]
 ) -> None:
     for operation, outcome in (("NatrekkenErkenning", "erkend"), ("OpvragenDetailgegevens", "gevonden"),
                                ("OpvragenErkenningen", "gevonden")):
@@ -245,12 +237,12 @@ STATE_CHANGING_GOLDEN = [
 
 @pytest.mark.parametrize(("operation", "outcome"), STATE_CHANGING_GOLDEN, ids=[o for o, _ in STATE_CHANGING_GOLDEN])
 def test_golden_requests_of_state_changing_operations_get_their_golden_reply(
-    app: Application, sessions: sessionmaker[Session], operation: str, outcome: str
+    app: Harness, sessions: sessionmaker[Session], operation: str, outcome: str
 ) -> None:
     """On the fresh contract database (each call rolled back), so ids and references start at 1."""
     body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
-    status, response, environ = _call(app, sessions, body)
-    assert status.startswith("200") and ERROR_KEY not in environ, etree.tostring(response)
+    status, response, reached = _call(app, sessions, body)
+    assert status.startswith("200") and "error" not in reached, etree.tostring(response)
     _assert_valid(response)
     assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
 
@@ -280,24 +272,24 @@ BUSINESS_FAULTS = [
 @pytest.mark.parametrize(("request_body", "code", "field"), BUSINESS_FAULTS,
                          ids=[f"{c}-{i}" for i, (_, c, _) in enumerate(BUSINESS_FAULTS)])
 def test_business_rules_of_the_other_operations_answer_their_fault(
-    app: Application, sessions: sessionmaker[Session], request_body: bytes, code: str, field: str
+    app: Harness, sessions: sessionmaker[Session], request_body: bytes, code: str, field: str
 ) -> None:
-    status, response, environ = _call(app, sessions, request_body)
+    status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
-    error = environ[ERROR_KEY]
+    error = reached["error"]
     assert isinstance(error, BusinessError)
     assert (error.code, error.field) == (code, field)
 
 
-def test_the_last_supported_date_is_still_answered(app: Application, sessions: sessionmaker[Session]) -> None:
+def test_the_last_supported_date_is_still_answered(app: Harness, sessions: sessionmaker[Session]) -> None:
     status, response, _ = _call(app, sessions, _verify("100000001", "25173", "2027-03-01"))
     assert status.startswith("200") and response.findtext(ns.qn(TNS, "Erkend")) == "true"
 
 
-def test_the_schema_refuses_a_page_size_above_100(app: Application, sessions: sessionmaker[Session]) -> None:
+def test_the_schema_refuses_a_page_size_above_100(app: Harness, sessions: sessionmaker[Session]) -> None:
     body = _element("OpvragenErkenningen", Crebo="25491", PaginaGrootte="101")
-    status, _response, environ = _call(app, sessions, body)
-    assert status.startswith("500") and ERROR_KEY not in environ  # spyne's XSD check, before the domain
+    status, _response, reached = _call(app, sessions, body)
+    assert status.startswith("500") and "error" not in reached  # spyne's XSD check, before the domain
     assert not contracts.schema_for(KEY).validate(etree.fromstring(body))
 
 
@@ -327,19 +319,19 @@ def test_a_postcode_the_xsd_would_refuse_reaches_the_pipeline_as_sbb_1002(
     sessions: sessionmaker[Session],
 ) -> None:
     """Without XSD validation in spyne, the domain rule is the authority and names the field."""
-    status, response, environ = _call(_application(None), sessions, _request("Bakkerij de Vries", "1234 SA"))
+    status, response, reached = _call(_application(None), sessions, _request("Bakkerij de Vries", "1234 SA"))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
-    error = environ[ERROR_KEY]
+    error = reached["error"]
     assert isinstance(error, BusinessError)
     assert (error.code, error.field) == ("SBB-1002", "Postcode")
 
 
 def test_spyne_validation_refuses_before_the_domain(
-    app: Application, sessions: sessionmaker[Session]
+    app: Harness, sessions: sessionmaker[Session]
 ) -> None:
-    status, response, environ = _call(app, sessions, _request("Bakkerij de Vries", "0123AB"))
+    status, response, reached = _call(app, sessions, _request("Bakkerij de Vries", "0123AB"))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
-    assert ERROR_KEY not in environ
+    assert "error" not in reached
 
 
 @pytest.mark.parametrize("spec", rule_faults(errors), ids=lambda s: s.code)

@@ -1,6 +1,6 @@
 """The DUO Verzuimloket contract: published WSDL/XSD, the spyne service and the golden messages agree.
 
-Spyne is called in-process through its WSGI application, with a CallContext in the environ as
+Spyne is called in-process through its WSGI application, with a CallContext in the reached as
 the pipeline would put it. The counter's operations are replaced by fakes that record the domain
 values they receive and answer fixed domain results, so these tests pin the service's mapping in
 both directions: each golden request must reach the counter as the values below, and each fixed
@@ -13,7 +13,6 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,14 @@ from ketenserver import contracts
 from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.absence import domain, service, wire
 from ketenserver.absence.errors import UnknownReport
-from ketenserver.absence.service import VerzuimloketService
-from ketenserver.context import ENVIRON_KEY, CallContext
-from ketenserver.soap import ERROR_KEY
+from ketenserver.absence.feature import FEATURE
+from ketenserver.app import feature_operations
+from ketenserver.context import CallContext
 from ketenserver.spyne_compat import load_spyne
+from ketenserver.testing import operate
 
 load_spyne()
 
-from spyne import Application  # noqa: E402
-from spyne.protocol.soap import Soap11  # noqa: E402
-from spyne.server.wsgi import WsgiApplication  # noqa: E402
 from spyne.util.xml import get_object_as_xml  # noqa: E402
 
 KEY = "duo-verzuimloket"
@@ -141,15 +138,19 @@ COUNTER_FUNCTIONS = [function for _, _, function, _, _ in CASES]
 # --- Fixtures and helpers ------------------------------------------------------------------------
 
 
-def _application(validator: str | None) -> Application:
-    return Application(
-        [VerzuimloketService], tns=TNS, name="VerzuimloketService",
-        in_protocol=Soap11(validator=validator), out_protocol=Soap11(),
-    )
+@dataclasses.dataclass(frozen=True)
+class Harness:
+    operations: Callable[[etree._Element, Any], etree._Element]
+    schema: etree.XMLSchema | None
+
+
+def _application(validator: str | None) -> Harness:
+    """The feature's operations as the server mounts them; with the XSD in front when ``validator``."""
+    return Harness(feature_operations(FEATURE).call, contracts.schema_for(KEY) if validator else None)
 
 
 @pytest.fixture(scope="module")
-def app() -> Application:
+def app() -> Harness:
     return _application("lxml")
 
 
@@ -178,23 +179,13 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return fakes
 
 
-def _call(application: Application, body: bytes) -> tuple[str, etree._Element, dict[str, Any]]:
-    """POST one SOAP envelope to spyne's WSGI app; the status, the Body's element and the environ."""
-    envelope = b'<s:Envelope xmlns:s="%s"><s:Body>%s</s:Body></s:Envelope>' % (ns.SOAP_ENV.encode(), body)
-    statuses: list[str] = []
+def _call(application: Harness, body: bytes) -> tuple[str, etree._Element, dict[str, Any]]:
+    """One Body element through the feature's operations: the status, the response and what it reached."""
     with Session() as session:  # unbound: the fakes never touch it
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "localhost",
-            "SERVER_PORT": "8443", "wsgi.url_scheme": "https", "CONTENT_TYPE": "text/xml; charset=utf-8",
-            "CONTENT_LENGTH": str(len(envelope)), "wsgi.input": io.BytesIO(envelope), "HTTP_SOAPACTION": '""',
-            ENVIRON_KEY: CallContext(session=session, organisation_oin="00000007000025LX00000",
-                                     message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000042", now=NOW,
-                                     profile="2W-be-S"),
-        }
-        answer = b"".join(WsgiApplication(application)(environ, lambda status, _headers: statuses.append(status)))
-    response_body = etree.fromstring(answer).find(ns.BODY)
-    assert response_body is not None and len(response_body) == 1  # WW003: exactly one Body element
-    return statuses[0], response_body[0], environ
+        call = CallContext(session=session, organisation_oin="00000007000025LX00000",
+                           message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000042", now=NOW, profile="2W-be-S")
+        done = operate(application.operations, etree.fromstring(body), call, schema=application.schema)
+    return done.status, done.response, done.outcome
 
 
 def _golden(name: str) -> etree._Element:
@@ -216,11 +207,11 @@ def _assert_valid(element: etree._Element) -> None:
     assert schema.validate(element), str(schema.error_log)
 
 
-def _only_call(counter: Counter, environ: dict[str, Any], function: str) -> tuple[Any, ...]:
+def _only_call(counter: Counter, reached: dict[str, Any], function: str) -> tuple[Any, ...]:
     """The values the one counter call received, after checking it got the request's CallContext."""
     assert [name for name, _, _ in counter.calls] == [function]
     _, call, args = counter.calls[0]
-    assert call is environ[ENVIRON_KEY]
+    assert call is reached["call"]
     return args
 
 
@@ -277,20 +268,20 @@ def test_the_golden_student_passes_the_check_digits() -> None:
 @pytest.mark.parametrize(("operation", "outcome", "function", "received", "result"), CASES,
                          ids=[operation for operation, *_ in CASES])
 def test_each_golden_request_reaches_the_counter_and_is_answered_as_its_golden_response(
-    app: Application, counter: Counter, operation: str, outcome: str, function: str, received: tuple[Any, ...],
+    app: Harness, counter: Counter, operation: str, outcome: str, function: str, received: tuple[Any, ...],
     result: Any,
 ) -> None:
-    status, response, environ = _call(app, _request_body(operation))
+    status, response, reached = _call(app, _request_body(operation))
     assert status.startswith("200"), etree.tostring(response)
-    assert ERROR_KEY not in environ
-    assert _only_call(counter, environ, function) == received
+    assert "error" not in reached
+    assert _only_call(counter, reached, function) == received
     _assert_valid(response)
     assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
 
 
-def test_a_submitted_report_reaches_the_counter_field_by_field(app: Application, counter: Counter) -> None:
-    _, _, environ = _call(app, _request_body("IndienenVerzuimmelding"))
-    (report,) = _only_call(counter, environ, "submit")
+def test_a_submitted_report_reaches_the_counter_field_by_field(app: Harness, counter: Counter) -> None:
+    _, _, reached = _call(app, _request_body("IndienenVerzuimmelding"))
+    (report,) = _only_call(counter, reached, "submit")
     assert isinstance(report, domain.NewReport)
     for field in dataclasses.fields(domain.Student):
         assert getattr(report.student, field.name) == getattr(STUDENT, field.name), field.name
@@ -306,9 +297,9 @@ def test_a_submitted_report_reaches_the_counter_field_by_field(app: Application,
     assert attachment.media_type == "application/pdf"
 
 
-def test_a_day_specification_reaches_the_counter_day_by_day(app: Application, counter: Counter) -> None:
-    _, _, environ = _call(app, _request_body("AanleverenVerzuimdagspecificatie"))
-    meldingnummer, days = _only_call(counter, environ, "add_days")
+def test_a_day_specification_reaches_the_counter_day_by_day(app: Harness, counter: Counter) -> None:
+    _, _, reached = _call(app, _request_body("AanleverenVerzuimdagspecificatie"))
+    meldingnummer, days = _only_call(counter, reached, "add_days")
     assert meldingnummer == "2026000042"
     assert len(days) == len(DAYS)
     for got, expected in zip(days, DAYS, strict=True):
@@ -318,7 +309,7 @@ def test_a_day_specification_reaches_the_counter_day_by_day(app: Application, co
 
 
 def test_a_part_time_report_without_bsn_or_attachments_maps_to_none_and_nothing(
-    app: Application, counter: Counter
+    app: Harness, counter: Counter
 ) -> None:
     request = _golden("IndienenVerzuimmelding.request.xml")
     bsn, bijlagen = request.find(f".//{{{TNS}}}Bsn"), request.find(ns.qn(TNS, "Bijlagen"))
@@ -330,21 +321,21 @@ def test_a_part_time_report_without_bsn_or_attachments_maps_to_none_and_nothing(
         assert flag is not None
         flag.text = value
     _assert_valid(request)
-    _, _, environ = _call(app, etree.tostring(request))
-    (report,) = _only_call(counter, environ, "submit")
+    _, _, reached = _call(app, etree.tostring(request))
+    (report,) = _only_call(counter, reached, "submit")
     assert (report.student.bsn, report.student.onderwijsnummer) == (None, ONDERWIJSNUMMER)
     assert report.attachments == ()
     assert (report.full_time, report.all_lessons_missed) == (False, True)
 
 
-def test_a_clone_without_the_optional_elements_leaves_them_to_the_counter(app: Application, counter: Counter) -> None:
+def test_a_clone_without_the_optional_elements_leaves_them_to_the_counter(app: Harness, counter: Counter) -> None:
     request = _golden("KlonenVerzuimmelding.request.xml")
     for name in ("Toelichting", "AlleLessenVerzuimd"):
         element = request.find(ns.qn(TNS, name))
         assert element is not None
         request.remove(element)
-    _, _, environ = _call(app, etree.tostring(request))
-    assert _only_call(counter, environ, "clone") == (domain.CloneRequest("2026000042", CLONE.period),)
+    _, _, reached = _call(app, etree.tostring(request))
+    assert _only_call(counter, reached, "clone") == (domain.CloneRequest("2026000042", CLONE.period),)
 
 
 def test_optional_elements_of_a_report_serialise_valid() -> None:
@@ -367,7 +358,7 @@ def test_optional_elements_of_a_report_serialise_valid() -> None:
 
 
 @pytest.mark.parametrize("operation", ["SynchroniserenVerzuimmeldingen", "OphalenTerugmeldingen"])
-def test_an_empty_last_page_says_so(app: Application, counter: Counter, operation: str) -> None:
+def test_an_empty_last_page_says_so(app: Harness, counter: Counter, operation: str) -> None:
     function = "synchronise" if operation == "SynchroniserenVerzuimmeldingen" else "replies"
     counter.results[function] = domain.Page((), 7, False)
     status, response, _ = _call(app, _request_body(operation))
@@ -380,20 +371,20 @@ def test_an_empty_last_page_says_so(app: Application, counter: Counter, operatio
 # --- Refusals ----------------------------------------------------------------------------------
 
 
-def test_a_counter_refusal_reaches_the_pipeline_untouched(app: Application, counter: Counter) -> None:
+def test_a_counter_refusal_reaches_the_pipeline_untouched(app: Harness, counter: Counter) -> None:
     counter.results["read"] = UnknownReport()
-    status, response, environ = _call(app, _request_body("OpvragenVerzuimmelding"))
+    status, response, reached = _call(app, _request_body("OpvragenVerzuimmelding"))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
-    error = environ[ERROR_KEY]
+    error = reached["error"]
     assert isinstance(error, UnknownReport) and error.code == "VZL-1012"
 
 
-def test_spyne_validation_refuses_before_the_counter(app: Application, counter: Counter) -> None:
+def test_spyne_validation_refuses_before_the_counter(app: Harness, counter: Counter) -> None:
     request = _golden("AanleverenVerzuimdagspecificatie.request.xml")
     hour = request.find(f".//{{{TNS}}}Lesuur")
     assert hour is not None
     hour.text = "13"
     assert not contracts.schema_for(KEY).validate(request)
-    status, response, environ = _call(app, etree.tostring(request))
+    status, response, reached = _call(app, etree.tostring(request))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
-    assert ERROR_KEY not in environ and counter.calls == []
+    assert "error" not in reached and counter.calls == []

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketencore import names as ns
-from ketenserver.context import ENVIRON_KEY
 from ketenserver.contracts import WsdlOperation
 from ketenserver.exchange.pipeline import Endpoint
 from ketenserver.exchange.storage import JournalEntry, SeenSignature
@@ -35,23 +34,21 @@ ACTION = f"{NS}:Register"
 
 
 class WorkCounter:
-    """A stand-in spyne app: each call adds a row (its work) and answers with a fresh number."""
+    """A stand-in for a feature's operations: each call adds a row (its work) and answers with a fresh number."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.barrier: threading.Barrier | None = None
 
-    def __call__(self, environ, start_response):
+    def __call__(self, payload, call):
         self.calls += 1
-        call = environ[ENVIRON_KEY]
         number = uuid.uuid4().hex
         call.session.add(SeenSignature(digest=f"work-{number}", expires_at=datetime(2999, 1, 1, tzinfo=UTC)))
         call.session.flush()
         if self.barrier is not None:
             self.barrier.wait(timeout=10)  # both racers have done their work before either commits
-        start_response("200 OK", [])
-        return [f'<e:Envelope xmlns:e="{ns.SOAP_ENV}"><e:Body><r:RegisterResponse xmlns:r="{NS}">'
-                f"<r:Nummer>{number}</r:Nummer></r:RegisterResponse></e:Body></e:Envelope>".encode()]
+        return etree.fromstring(f'<r:RegisterResponse xmlns:r="{NS}"><r:Nummer>{number}</r:Nummer>'
+                                "</r:RegisterResponse>")
 
 
 @pytest.fixture
@@ -175,8 +172,8 @@ def test_database_failure_mid_request_is_service_unavailable_and_leaves_nothing(
 
     from ketenserver.exchange.storage import StoredReply
 
-    def failing(environ, start_response):
-        counter(environ, lambda *args: None)  # does its work (a row) ...
+    def failing(payload, call):
+        counter(payload, call)  # does its work (a row) ...
         raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))  # ... then the DB dies
 
     broken = Endpoint(endpoint.feature_key, endpoint.profile, endpoint.operations, endpoint.state_changing,
@@ -198,10 +195,9 @@ def test_database_failure_mid_request_is_service_unavailable_and_leaves_nothing(
 
 
 def test_unexpected_service_output_is_a_generic_server_fault(app, endpoint, pki):
-    def broken(environ, start_response):
-        start_response("200 OK", [])
-        return [f'<e:Envelope xmlns:e="{ns.SOAP_ENV}"><e:Body><r:Onbekend xmlns:r="{NS}"/></e:Body></e:Envelope>'
-                .encode()]  # not valid against the XSD: a bug in the service, never the caller's fault
+    def broken(payload, call):
+        # not valid against the XSD: a bug in the service, never the caller's fault
+        return etree.fromstring(f'<r:Onbekend xmlns:r="{NS}"/>')
 
     bad = Endpoint(endpoint.feature_key, endpoint.profile, endpoint.operations, endpoint.state_changing,
                    endpoint.schema, broken)

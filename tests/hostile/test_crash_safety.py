@@ -90,7 +90,7 @@ def _server(settings: Settings, port: int, log: Path, tls: requests.Session) -> 
     # Settings come from the command line and these two alone, whatever the caller's environment says.
     ignored = {f"{ENV_PREFIX}CONFIG"} | {ENV_PREFIX + field.name.upper() for field in fields(Settings)}
     environment = {name: value for name, value in os.environ.items() if name not in ignored}
-    environment.update(KETENSERVER_DELIVERY_INTERVAL="0", KETENSERVER_LOG_LEVEL="WARNING")
+    environment.update(KETENSERVER_RECOGNITIONS_DELIVERY_INTERVAL="0", KETENSERVER_LOG_LEVEL="WARNING")
     with log.open("ab") as output:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                    env=environment, cwd=log.parent)

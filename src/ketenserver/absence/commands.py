@@ -34,8 +34,9 @@ def _oin(value: str) -> str:
 _oin.__name__ = "OIN or BRIN"  # argparse names the type in its error message
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     duo = sub.add_parser("duo", help="act as the municipalities behind DUO's Verzuimloket; sandbox clocks")
+    duo.set_defaults(func=_run)
     duo_sub = duo.add_subparsers(dest="duo_command", required=True)
     clock = duo_sub.add_parser("klok", help="a school's sandbox clock; --verzet moves it forward")
     clock.add_argument("--oin", required=True, type=_oin, help="the school's OIN or BRIN (e.g. 25LX)")
@@ -45,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     reply.add_argument("--status", required=True, choices=tuple(STATUSES))
     reply.add_argument("--toelichting", help="the explanation (max 200 characters; default a standard text)")
     duo_sub.add_parser("gemeenten", help="run the municipalities' rules and the clean-up once, for every school")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ketenserver.cli import engine_for, settings_from
+
+    return run(args, settings_from(args), engine_for)
 
 
 def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Settings], Engine]) -> int:

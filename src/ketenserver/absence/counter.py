@@ -27,6 +27,7 @@ from ketenserver.absence.errors import (
     UnknownReport,
     WrongStatus,
 )
+from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.context import CallContext
 from ketenserver.exchange.storage import find_organisation
 from ketenserver.recognitions.domain import dutch_date, normalise_postcode
@@ -37,11 +38,12 @@ Row = TypeVar("Row")
 
 
 def _settings(call: CallContext) -> Settings:
-    return call.settings if call.settings is not None else Settings()
+    return call.settings
 
 
 def limits(settings: Settings) -> domain.Limits:
-    return domain.Limits(settings.attachment_max_bytes, settings.report_attachments_max_bytes)
+    own = settings.of(AbsenceSettings)
+    return domain.Limits(own.attachment_max_bytes, own.report_attachments_max_bytes)
 
 
 def _register(call: CallContext, report: domain.NewReport, *, previous: str | None = None,

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from ketencore.faults import rule_faults
-from ketenserver.absence import errors
+from ketenserver.absence import commands, errors
 from ketenserver.absence.handling import make_municipalities
-from ketenserver.absence.service import VerzuimloketService
-from ketenserver.feature import Feature
+from ketenserver.absence.settings import AbsenceSettings
+from ketenserver.feature import Feature, Job
+from ketenserver.settings import Settings
+
+
+def _services() -> tuple[type, ...]:
+    """spyne is imported here, not when the feature is: see Feature.services."""
+    from ketenserver.absence.service import VerzuimloketService
+
+    return (VerzuimloketService,)
+
+
+def _tables() -> None:
+    from ketenserver.absence import storage  # noqa: F401 (its tables join Base.metadata)
+
+
+def _municipality_interval(settings: Settings) -> float:
+    return settings.of(AbsenceSettings).municipality_interval
+
 
 FEATURE = Feature(
     key="duo-verzuimloket",
     title="DUO Verzuimloket – machinekoppeling verzuim melden",
-    spyne_services=(VerzuimloketService,),
+    services=_services,
     faults=rule_faults(errors),
     state_changing=frozenset({"IndienenVerzuimmelding", "AanleverenVerzuimdagspecificatie", "KlonenVerzuimmelding",
                               "IntrekkenVerzuimmelding"}),
-    background=make_municipalities,
-    background_interval="municipality_interval",
+    settings=AbsenceSettings,
+    commands=commands.add_commands,
+    tables=_tables,
+    jobs=(Job("duo-verzuimloket", make_municipalities, _municipality_interval),),
 )

@@ -8,7 +8,7 @@ steps, each a reply (terugmelding) to the school:
 2. ``municipality_close_days`` (14) after taking it up it closes it: Afgesloten.
 
 A withdrawn report gets no further step. Clean-up (schoning) removes a report closed longer than
-``absence_cleanup_days`` (180) ago. All of it runs on the school's sandbox clock, which
+``cleanup_days`` (180) ago. All of it runs on the school's sandbox clock, which
 ``ketenserver duo klok --oin OIN --verzet 3d`` moves forward for that school only; a tester forces
 any reply at once with ``ketenserver duo terugmelden``. The serving process runs
 :meth:`Municipalities.run_once` every ``municipality_interval`` seconds; each step is one
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketenserver.absence import domain, storage
 from ketenserver.absence.errors import UnknownReport, WrongStatus
+from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,9 +70,9 @@ class Rules:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
-        return cls(dt.timedelta(hours=settings.municipality_intake_hours),
-                   dt.timedelta(days=settings.municipality_close_days),
-                   dt.timedelta(days=settings.absence_cleanup_days))
+        own = settings.of(AbsenceSettings)
+        return cls(dt.timedelta(hours=own.municipality_intake_hours), dt.timedelta(days=own.municipality_close_days),
+                   dt.timedelta(days=own.cleanup_days))
 
 
 def give_reply(session: Session, row: storage.ReportRow, status: domain.Status, at: dt.datetime, rules: Rules,

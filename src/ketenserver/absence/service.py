@@ -2,11 +2,11 @@
 
 Every operation has the same shape: read the :class:`~ketenserver.context.CallContext`, map
 the request to :mod:`~ketenserver.absence.domain` values, call the operation of
-:mod:`~ketenserver.absence.counter` inside :func:`~ketenserver.soap.domain_errors`, map the
-result back. Operations are declared document/literal *bare*: the Body element of a request is
-the ``@rpc`` argument itself, named and namespaced as in ``xsd/duo-verzuimloket.xsd``; spyne
-dispatches on that element's QName. The counter is called through its module attribute, so a
-test can replace an operation.
+:mod:`~ketenserver.absence.counter` (its errors propagate to the pipeline, see
+:mod:`ketenserver.soap`), map the result back. Operations are declared document/literal
+*bare*: the Body element of a request is the ``@rpc`` argument itself, named and namespaced as
+in ``xsd/duo-verzuimloket.xsd``; spyne dispatches on that element's QName. The counter is called
+through its module attribute, so a test can replace an operation.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from spyne import ServiceBase, rpc
+
 from ketenserver.absence import counter, domain, wire
-from ketenserver.soap import call_context, domain_errors
-from ketenserver.spyne_compat import load_spyne
-
-load_spyne()
-
-from spyne import ServiceBase, rpc  # noqa: E402
+from ketenserver.soap import call_context
 
 # --- Wire to domain ------------------------------------------------------------------------------
 
@@ -188,8 +185,7 @@ class VerzuimloketService(ServiceBase):
         """Submit an absence report (counter.submit)."""
         call = call_context(ctx)
         report = new_report(request)
-        with domain_errors(ctx):
-            registration = counter.submit(call, report)
+        registration = counter.submit(call, report)
         return registration_response(registration)
 
     @_operation("AanleverenVerzuimdagspecificatie")
@@ -197,8 +193,7 @@ class VerzuimloketService(ServiceBase):
         """Add or replace missed days of a report (counter.add_days)."""
         call = call_context(ctx)
         days = absence_days(request.Verzuimdag or ())
-        with domain_errors(ctx):
-            specification = counter.add_days(call, request.Meldingnummer, days)
+        specification = counter.add_days(call, request.Meldingnummer, days)
         return wire.AanleverenVerzuimdagspecificatieResponse(
             Meldingnummer=specification.meldingnummer, AantalDagen=specification.day_count,
             ZichtbaarVoorGemeente=specification.visible_to_municipality,
@@ -209,32 +204,28 @@ class VerzuimloketService(ServiceBase):
         """A follow-up report for continued absence (counter.clone)."""
         call = call_context(ctx)
         clone = clone_request(request)
-        with domain_errors(ctx):
-            registration = counter.clone(call, clone)
+        registration = counter.clone(call, clone)
         return clone_response(registration)
 
     @_operation("IntrekkenVerzuimmelding")
     def IntrekkenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
         """Withdraw a report with a reason (counter.withdraw)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            change = counter.withdraw(call, request.Meldingnummer, request.Reden)
+        change = counter.withdraw(call, request.Meldingnummer, request.Reden)
         return wire.IntrekkenVerzuimmeldingResponse(Meldingnummer=change.meldingnummer, Status=change.status.value)
 
     @_operation("OpvragenVerzuimmelding")
     def OpvragenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
         """One report with everything the counter holds of it (counter.read)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            report = counter.read(call, request.Meldingnummer)
+        report = counter.read(call, request.Meldingnummer)
         return wire.OpvragenVerzuimmeldingResponse(Verzuimmelding=verzuimmelding(report))
 
     @_operation("SynchroniserenVerzuimmeldingen")
     def SynchroniserenVerzuimmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
         """The school's reports changed after a cursor, one page (counter.synchronise)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
+        page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
         return wire.SynchroniserenVerzuimmeldingenResponse(
             Verzuimmelding=[verzuimmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
         )
@@ -243,8 +234,7 @@ class VerzuimloketService(ServiceBase):
     def OphalenTerugmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
         """The municipalities' replies after a cursor, one page (counter.replies)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            page = counter.replies(call, request.Cursor, request.PaginaGrootte)
+        page = counter.replies(call, request.Cursor, request.PaginaGrootte)
         return wire.OphalenTerugmeldingenResponse(
             Terugmelding=[_terugmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
         )

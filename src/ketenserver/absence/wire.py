@@ -10,9 +10,10 @@ from :mod:`ketenserver.wiremodels`.
 
 from __future__ import annotations
 
+from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Integer32, Integer64, Unicode
+
 from ketencore import names as ns
 from ketenserver.absence import NAMESPACE
-from ketenserver.spyne_compat import load_spyne
 from ketenserver.wiremodels import (
     Brin,
     Bsn,
@@ -27,10 +28,6 @@ from ketenserver.wiremodels import (
     required,
     simple,
 )
-
-load_spyne()
-
-from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Integer32, Integer64, Unicode  # noqa: E402
 
 TNS = NAMESPACE
 

@@ -6,9 +6,10 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlalchemy.engine import Connection
 
-import ketenserver.models  # noqa: F401  (registers every table on Base.metadata)
 from ketenserver.db import Base
+from ketenserver.models import register_tables
 
+register_tables()
 config = context.config
 target_metadata = Base.metadata
 

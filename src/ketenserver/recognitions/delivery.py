@@ -40,6 +40,7 @@ from ketenserver.exchange.journal import Exchange, Journal
 from ketenserver.exchange.outbound import OutboundError, SignedCaller
 from ketenserver.logs import new_request_id, request_scope
 from ketenserver.recognitions import NAMESPACE, agreements, bpv_storage
+from ketenserver.recognitions.settings import RecognitionsSettings
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +170,13 @@ class MutationDeliverer:
 
 
 def make_deliverer(context: BackgroundContext) -> MutationDeliverer:
-    """The feature's background job (:attr:`ketenserver.feature.Feature.background`)."""
-    settings = context.settings
+    """The feature's background job (see :attr:`ketenserver.feature.Feature.jobs`)."""
+    settings, own = context.settings, context.settings.of(RecognitionsSettings)
     caller = SignedCaller(cert_chain=settings.server_cert_path, key=settings.server_key_path,
                           trust_bundle=settings.trust_bundle_path, trust=context.trust,
-                          timeout=settings.delivery_timeout, clock=context.clock)
+                          timeout=own.delivery_timeout, clock=context.clock)
     return MutationDeliverer(
         sessions=context.sessions, caller=caller, journal=context.journal, clock=context.clock,
-        backoff=settings.delivery_backoff, backoff_max=settings.delivery_backoff_max,
-        lease=2 * settings.delivery_timeout + 30, writes=context.writes,
+        backoff=own.delivery_backoff, backoff_max=own.delivery_backoff_max,
+        lease=2 * own.delivery_timeout + 30, writes=context.writes,
     )

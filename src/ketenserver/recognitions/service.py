@@ -1,8 +1,8 @@
 """The SBB White Label 2.1 recognitions service: wire in, domain, wire out.
 
 Every operation has the same shape: read the :class:`~ketenserver.context.CallContext`, map
-the request to domain values, call :mod:`~ketenserver.recognitions.domain` inside
-:func:`~ketenserver.soap.domain_errors`, map the result back. Operations are declared
+the request to domain values, call :mod:`~ketenserver.recognitions.domain` (its errors
+propagate to the pipeline, see :mod:`ketenserver.soap`), map the result back. Operations are declared
 document/literal *bare*: the Body element of a request is the ``@rpc`` argument itself, named
 and namespaced as in ``xsd/sbb-erkenningen.xsd``; spyne dispatches on that element's QName.
 """
@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from spyne import ServiceBase, rpc
+
 from ketenserver.recognitions import agreements, bpv_storage, domain, search, storage, wire
-from ketenserver.soap import call_context, domain_errors
-from ketenserver.spyne_compat import load_spyne
-
-load_spyne()
-
-from spyne import ServiceBase, rpc  # noqa: E402
+from ketenserver.soap import call_context
 
 
 def _query(request: Any) -> domain.IdentifyQuery:
@@ -246,43 +243,39 @@ class ErkenningenService(ServiceBase):
     def VaststellenLeerbedrijf(ctx: Any, request: Any) -> Any:  # the contract's name
         """Vaststellen leerbedrijf: identify a company by name and postcode (see domain.identify)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            result = domain.identify(
-                _query(request),
-                directory=storage.SqlCompanyDirectory(call.session),
-                on=domain.dutch_date(call.now),
-            )
+        result = domain.identify(
+            _query(request),
+            directory=storage.SqlCompanyDirectory(call.session),
+            on=domain.dutch_date(call.now),
+        )
         return identification_response(result)
 
     @_operation("NatrekkenErkenning", wire.NatrekkenErkenning, wire.NatrekkenErkenningResponse)
     def NatrekkenErkenning(ctx: Any, request: Any) -> Any:  # the contract's name
         """Natrekken erkenning: recognised for this crebo on this date? (see domain.verify)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            result = domain.verify(
-                request.LeerbedrijfId or "", request.Crebo or "", request.Begindatum,
-                directory=storage.SqlCompanyDirectory(call.session), today=domain.dutch_date(call.now),
-            )
+        result = domain.verify(
+            request.LeerbedrijfId or "", request.Crebo or "", request.Begindatum,
+            directory=storage.SqlCompanyDirectory(call.session), today=domain.dutch_date(call.now),
+        )
         return verification_response(result)
 
     @_operation("OpvragenDetailgegevens", wire.OpvragenDetailgegevens, wire.OpvragenDetailgegevensResponse)
     def OpvragenDetailgegevens(ctx: Any, request: Any) -> Any:  # the contract's name
         """Opvragen detailgegevens: all contact information of one company (see domain.details)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            result = domain.details(request.LeerbedrijfId or "",
-                                    directory=storage.SqlCompanyDirectory(call.session))
+        result = domain.details(request.LeerbedrijfId or "",
+                                directory=storage.SqlCompanyDirectory(call.session))
         return details_response(result, domain.dutch_date(call.now))
 
     @_operation("OpvragenErkenningen", wire.OpvragenErkenningen, wire.OpvragenErkenningenResponse)
     def OpvragenErkenningen(ctx: Any, request: Any) -> Any:  # the contract's name
         """Opvragen erkenningen: a page of recognised companies meeting the criteria (see search.search)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            result = search.search(
-                _search_query(request), index=storage.SqlCompanyDirectory(call.session),
-                on=domain.dutch_date(call.now), token_key=call.token_key,
-            )
+        result = search.search(
+            _search_query(request), index=storage.SqlCompanyDirectory(call.session),
+            on=domain.dutch_date(call.now), token_key=call.token_key,
+        )
         return search_response(result)
 
     # --- Placement agreements (state-changing ones are listed in feature.py) ---------------------
@@ -294,10 +287,9 @@ class ErkenningenService(ServiceBase):
         call = call_context(ctx)
         new = agreements.NewAgreement(request.Studentnummer, request.LeerbedrijfId, request.Crebo,
                                       request.Begindatum, request.GeplandeEinddatum, request.Leerweg)
-        with domain_errors(ctx):
-            agreement = agreements.register(new, ledger=_ledger(call),
-                                            directory=storage.SqlCompanyDirectory(call.session),
-                                            today=domain.dutch_date(call.now))
+        agreement = agreements.register(new, ledger=_ledger(call),
+                                        directory=storage.SqlCompanyDirectory(call.session),
+                                        today=domain.dutch_date(call.now))
         return wire.RegistrerenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst geregistreerd.",
                                                        BpvOvereenkomst=_overeenkomst(agreement))
 
@@ -305,9 +297,8 @@ class ErkenningenService(ServiceBase):
     def WijzigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
         """Amend planned end date and/or learning path (agreements.amend)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            agreement = agreements.amend(request.OvereenkomstId, planned_end=request.GeplandeEinddatum,
-                                         learning_path=request.Leerweg, ledger=_ledger(call))
+        agreement = agreements.amend(request.OvereenkomstId, planned_end=request.GeplandeEinddatum,
+                                     learning_path=request.Leerweg, ledger=_ledger(call))
         return wire.WijzigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst gewijzigd.",
                                                     BpvOvereenkomst=_overeenkomst(agreement))
 
@@ -315,9 +306,8 @@ class ErkenningenService(ServiceBase):
     def BeeindigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
         """End an agreement with its actual last day and a reason (agreements.end)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            agreement = agreements.end(request.OvereenkomstId, ended_on=request.Einddatum, reason=request.Reden,
-                                       ledger=_ledger(call))
+        agreement = agreements.end(request.OvereenkomstId, ended_on=request.Einddatum, reason=request.Reden,
+                                   ledger=_ledger(call))
         return wire.BeeindigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst beëindigd.",
                                                       BpvOvereenkomst=_overeenkomst(agreement))
 
@@ -325,9 +315,8 @@ class ErkenningenService(ServiceBase):
     def OpvragenBpvOvereenkomsten(ctx: Any, request: Any) -> Any:  # the contract's name
         """The school's running agreements, all or one page (agreements.running)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            page = agreements.running(ledger=_ledger(call), today=domain.dutch_date(call.now),
-                                      after=request.NaOvereenkomstId or 0, page_size=request.PaginaGrootte)
+        page = agreements.running(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                  after=request.NaOvereenkomstId or 0, page_size=request.PaginaGrootte)
         return agreements_response(page)
 
     # --- Erkenningsvoordracht ----------------------------------------------------------------------
@@ -337,9 +326,8 @@ class ErkenningenService(ServiceBase):
     def IndienenErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
         """Nominate a company for recognition (agreements.nominate)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            nomination = agreements.nominate(_new_nomination(request), ledger=_ledger(call),
-                                             today=domain.dutch_date(call.now))
+        nomination = agreements.nominate(_new_nomination(request), ledger=_ledger(call),
+                                         today=domain.dutch_date(call.now))
         return wire.IndienenErkenningsvoordrachtResponse(
             Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
             Status=nomination.status.value)
@@ -349,8 +337,7 @@ class ErkenningenService(ServiceBase):
     def OpvragenStatusErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
         """The status of the school's own nomination (agreements.nomination_status)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            nomination = agreements.nomination_status(request.Referentie or "", ledger=_ledger(call))
+        nomination = agreements.nomination_status(request.Referentie or "", ledger=_ledger(call))
         return wire.OpvragenStatusErkenningsvoordrachtResponse(
             Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
             Status=nomination.status.value, LeerbedrijfId=nomination.leerbedrijf_id)
@@ -362,9 +349,8 @@ class ErkenningenService(ServiceBase):
     def AanmeldenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
         """Subscribe the school to recognition mutations (agreements.subscribe)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now),
-                                                     delivery_address=request.Afleveradres)
+        subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                                 delivery_address=request.Afleveradres)
         return wire.AanmeldenMutatieabonnementResponse(
             Signaalcode=0 if new else 1, Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
             Mutatieabonnement=_abonnement(subscription))
@@ -374,8 +360,7 @@ class ErkenningenService(ServiceBase):
     def WijzigenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
         """Push to an Afleveradres, or pull only (agreements.change_delivery)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            subscription = agreements.change_delivery(ledger=_ledger(call), delivery_address=request.Afleveradres)
+        subscription = agreements.change_delivery(ledger=_ledger(call), delivery_address=request.Afleveradres)
         melding = ("Mutaties worden aangeboden op het afleveradres." if subscription.delivery_address
                    else "Mutaties worden opgehaald.")
         return wire.WijzigenMutatieabonnementResponse(Signaalcode=0, Melding=melding,
@@ -394,16 +379,14 @@ class ErkenningenService(ServiceBase):
     def OphalenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
         """The school's mutations after a cursor, in order (agreements.fetch)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            page = agreements.fetch(ledger=_ledger(call), after=request.NaVolgnummer,
-                                    page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
+        page = agreements.fetch(ledger=_ledger(call), after=request.NaVolgnummer,
+                                page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
         return mutations_response(page)
 
     @_operation("BevestigenMutaties", wire.BevestigenMutaties, wire.BevestigenMutatiesResponse)
     def BevestigenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
         """Acknowledge up to a sequence number (agreements.acknowledge)."""
         call = call_context(ctx)
-        with domain_errors(ctx):
-            subscription = agreements.acknowledge(request.TotEnMetVolgnummer, ledger=_ledger(call))
+        subscription = agreements.acknowledge(request.TotEnMetVolgnummer, ledger=_ledger(call))
         return wire.BevestigenMutatiesResponse(Signaalcode=0, Melding="Mutaties bevestigd.",
                                                BevestigdTot=subscription.acknowledged_up_to)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from spyne import AnyUri, Boolean, ComplexModel, Date, Integer32, Unicode
+
 from ketencore import names as ns
 from ketenserver.recognitions import NAMESPACE
-from ketenserver.spyne_compat import load_spyne
 
 # The names marked F401 are not used here but stay importable from this module, as before the move.
 from ketenserver.wiremodels import (
@@ -39,10 +40,6 @@ from ketenserver.wiremodels import (
     required,
     simple,
 )
-
-load_spyne()
-
-from spyne import AnyUri, Boolean, ComplexModel, Date, Integer32, Unicode  # noqa: E402
 
 TNS = NAMESPACE
 
