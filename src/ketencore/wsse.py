@@ -23,6 +23,7 @@ unique, and each required part referenced at its own position (no wrapping).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import uuid
@@ -178,8 +179,18 @@ def _algorithm(element: etree._Element | None, what: str, allowed: Mapping[str, 
     return transform
 
 
+@functools.lru_cache(maxsize=256)
+def _token_key(token_text: str) -> tuple[x509.Certificate, xmlsec.Key]:
+    """The certificate of a BinarySecurityToken and its key for libxmlsec1, once per certificate:
+    the same few parties sign every message, and loading the key cost a third of a verification."""
+    certificate = x509.load_der_x509_certificate(base64.b64decode(token_text))
+    key = xmlsec.Key.from_memory(certificate.public_bytes(serialization.Encoding.PEM),
+                                 xmlsec.constants.KeyDataFormatCertPem)
+    return certificate, key
+
+
 def _token(security: etree._Element, signature: etree._Element, ids: Mapping[str, etree._Element]
-           ) -> x509.Certificate:
+           ) -> tuple[x509.Certificate, xmlsec.Key]:
     reference = signature.find(
         f"{{{ns.DS}}}KeyInfo/{{{ns.WSSE}}}SecurityTokenReference/{{{ns.WSSE}}}Reference")
     uri = reference.get("URI", "") if reference is not None else ""
@@ -194,10 +205,13 @@ def _token(security: etree._Element, signature: etree._Element, ids: Mapping[str
         raise ExchangeError("0118", "The BinarySecurityToken is not an X.509 v3 certificate.",
                             field="BinarySecurityToken")
     try:
-        return x509.load_der_x509_certificate(base64.b64decode("".join((token.text or "").split())))
+        return _token_key("".join((token.text or "").split()))
     except ValueError:
         raise ExchangeError("0118", "The BinarySecurityToken does not hold a readable certificate.",
                             field="BinarySecurityToken") from None
+    except xmlsec.Error:
+        raise ExchangeError("0118", "The key of the certificate in the BinarySecurityToken cannot verify "
+                            "signatures.", field="BinarySecurityToken") from None
 
 
 def _one(parent: etree._Element, tag: str, what: str) -> etree._Element:
@@ -285,13 +299,7 @@ def _verify(root: etree._Element, security: etree._Element, required: Mapping[st
         if id(element) not in referenced:
             raise ExchangeError("0112", f"{name} is not signed at its place in the message (WB004).", field=name)
 
-    certificate = _token(security, signature, ids)
-    try:
-        context.key = xmlsec.Key.from_memory(certificate.public_bytes(serialization.Encoding.PEM),
-                                             xmlsec.constants.KeyDataFormatCertPem)
-    except xmlsec.Error:
-        raise ExchangeError("0118", "The key of the certificate in the BinarySecurityToken cannot verify "
-                            "signatures.", field="BinarySecurityToken") from None
+    certificate, context.key = _token(security, signature, ids)
     _register_ids(context, ids)
     try:
         context.verify(signature)

@@ -18,19 +18,21 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from ketenserver import identifiers
 from ketenserver.absence import domain, handling, municipalities, storage
 from ketenserver.absence.errors import (
     BrinNotOfCaller,
     CloneOverlaps,
     CursorNotIssued,
     DuplicateReport,
+    InvalidPostcode,
     UnknownReport,
     WrongStatus,
 )
 from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.context import CallContext
 from ketenserver.exchange.storage import find_organisation
-from ketenserver.recognitions.domain import dutch_date, normalise_postcode
+from ketenserver.recognitions.domain import dutch_date
 from ketenserver.settings import Settings
 
 DEFAULT_PAGE_SIZE = 100
@@ -67,14 +69,33 @@ def _register(call: CallContext, report: domain.NewReport, *, previous: str | No
                                previous)
 
 
+def _check_brin_of_caller(call: CallContext, brin: str) -> None:
+    """The report's BRIN is the calling school's, as written: a malformed BRIN is no school's (VZL-1004)."""
+    try:
+        identifiers.brin(brin)
+    except identifiers.InvalidBrin:
+        raise BrinNotOfCaller() from None
+    organisation = find_organisation(call.session, call.organisation_oin)
+    if organisation is None or organisation.brin != brin:
+        raise BrinNotOfCaller()
+
+
+def _stored_postcode(raw: str) -> str:
+    """The student's postcode as stored (``1234AB``); the shared rule, the Verzuimloket's own code.
+
+    The XSD type refuses these already (0004), so only a path around it (a direct call) gets here."""
+    try:
+        return identifiers.dutch_postcode(raw)
+    except identifiers.InvalidPostcode as refused:
+        raise InvalidPostcode(refused.message) from None
+
+
 def submit(call: CallContext, report: domain.NewReport) -> domain.Registration:
     """IndienenVerzuimmelding."""
-    organisation = find_organisation(call.session, call.organisation_oin)
-    if organisation is None or organisation.brin != report.brin:
-        raise BrinNotOfCaller()
+    _check_brin_of_caller(call, report.brin)
     address = report.student.address
     report = dataclasses.replace(report, student=dataclasses.replace(
-        report.student, address=dataclasses.replace(address, postcode=normalise_postcode(address.postcode))))
+        report.student, address=dataclasses.replace(address, postcode=_stored_postcode(address.postcode))))
     return _register(call, report)
 
 

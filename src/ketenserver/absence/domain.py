@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from ketenserver import identifiers
 from ketenserver.absence.errors import (
     AttachmentsTooLarge,
     AttachmentTooLarge,
@@ -254,18 +255,24 @@ class StatusChange:
 # --- Identifiers -------------------------------------------------------------------------------
 
 
-def _weighted_sum(digits: str) -> int:
-    return sum((9 - i) * int(d) for i, d in enumerate(digits[:8])) - int(digits[8])
+def _passes(check: Callable[[str], str], value: str) -> bool:
+    try:
+        check(value)
+    except identifiers.InvalidIdentifier:
+        return False
+    return True
 
 
 def is_valid_bsn(value: str) -> bool:
-    """The 11-test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11); 000000000 is not a BSN."""
-    return len(value) == 9 and value.isdigit() and value != "000000000" and _weighted_sum(value) % 11 == 0
+    """The 11-test: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 ≡ 0 (mod 11); 000000000 is not a BSN
+    (:func:`ketenserver.identifiers.bsn`)."""
+    return _passes(identifiers.bsn, value)
 
 
 def is_valid_onderwijsnummer(value: str) -> bool:
-    """9 digits starting with 10; the BSN's weighted sum ≡ 5 (mod 11)."""
-    return len(value) == 9 and value.isdigit() and value.startswith("10") and _weighted_sum(value) % 11 == 5
+    """9 digits starting with 10; the BSN's weighted sum ≡ 5 (mod 11)
+    (:func:`ketenserver.identifiers.onderwijsnummer`)."""
+    return _passes(identifiers.onderwijsnummer, value)
 
 
 def check_student(student: Student) -> None:

@@ -251,3 +251,14 @@ class StudentAgeOutOfRange(VerzuimError):
     def __init__(self, low: int, high: int) -> None:
         super().__init__(f"Leerling/Geboortedatum: the student is not {low} to {high} years old on "
                          "Periode/Begindatum.")
+
+
+class InvalidPostcode(VerzuimError):
+    spec = FaultSpec(
+        "VZL-1021", "Client", "Invalid Dutch postcode",
+        "Adres/Postcode: 4 digits (first not 0), optional space, 2 letters, not SA/SD/SS",
+    )
+    default_field = "Postcode"
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(f"Postcode is not a Dutch postcode: {rule}")

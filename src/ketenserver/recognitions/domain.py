@@ -34,6 +34,7 @@ from enum import IntEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from ketenserver import identifiers
 from ketenserver.recognitions.errors import (
     DateOutOfRange,
     InvalidCompanyName,
@@ -64,23 +65,22 @@ def dutch_date(moment: dt.datetime) -> dt.date:
 
 # --- Postcode --------------------------------------------------------------------------------
 
-_POSTCODE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
-NEVER_ISSUED = frozenset({"SA", "SD", "SS"})
-"""Letter pairs PostNL never issues (they recall the SA, SD and SS of the occupation)."""
+NEVER_ISSUED = identifiers.POSTCODE_LETTERS_NEVER_ISSUED
+"""Letter pairs PostNL never issues (kept here for the seed, which picks postcodes around them)."""
 
 
 def normalise_postcode(raw: str) -> str:
     """``"1012 ab"`` -> ``"1012AB"``; anything that is not a Dutch postcode is refused (SBB-1002).
 
-    Outer whitespace is forgiven, one space between digits and letters is allowed, case is free.
+    Outer whitespace is forgiven, one space between digits and letters is allowed, case is free:
+    the rule is :func:`ketenserver.identifiers.dutch_postcode`; this gives its refusal SBB's code.
     """
-    found = _POSTCODE.fullmatch(raw.strip())
-    if found is None:
-        raise InvalidPostcode("Postcode is not a Dutch postcode: 4 digits (first not 0) and 2 letters.")
-    digits, letters = found.group(1), found.group(2).upper()
-    if letters in NEVER_ISSUED:
-        raise InvalidPostcode("Postcode letters SA, SD and SS are never issued in the Netherlands.")
-    return digits + letters
+    try:
+        return identifiers.dutch_postcode(raw)
+    except identifiers.PostcodeNeverIssued:
+        raise InvalidPostcode("Postcode letters SA, SD and SS are never issued in the Netherlands.") from None
+    except identifiers.InvalidPostcode:
+        raise InvalidPostcode("Postcode is not a Dutch postcode: 4 digits (first not 0) and 2 letters.") from None
 
 
 # --- Company name ----------------------------------------------------------------------------

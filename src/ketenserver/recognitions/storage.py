@@ -32,9 +32,11 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    Select,
     String,
     UniqueConstraint,
     and_,
+    bindparam,
     or_,
     select,
 )
@@ -301,6 +303,43 @@ def _with_recognitions() -> LoaderOption:
     return selectinload(CompanyModel.recognitions).selectinload(RecognitionModel.qualification)
 
 
+_COMPANY_COLUMNS = (
+    CompanyModel.leerbedrijf_id, CompanyModel.name, CompanyModel.kvk_number, CompanyModel.kvk_establishment,
+    CompanyModel.street, CompanyModel.house_number, CompanyModel.house_number_suffix, CompanyModel.postcode,
+    CompanyModel.place, CompanyModel.country_code, CompanyModel.phone, CompanyModel.email, CompanyModel.website,
+    CompanyModel.size_class, CompanyModel.sbi_code,
+)
+
+
+def _companies_statement(by_house_number: bool, by_suffix: bool) -> Select[Any]:
+    matched = select(*_COMPANY_COLUMNS).where(CompanyModel.name_key == bindparam("name_key"),
+                                              CompanyModel.postcode == bindparam("postcode"))
+    if by_house_number:
+        matched = matched.where(CompanyModel.house_number == bindparam("house_number"))
+    if by_suffix:
+        matched = matched.where(CompanyModel.house_number_suffix == bindparam("house_number_suffix"))
+    company = matched.order_by(
+        CompanyModel.house_number,
+        CompanyModel.house_number_suffix.asc().nulls_first(),  # PostgreSQL puts NULL last by default
+        CompanyModel.leerbedrijf_id,
+    ).limit(bindparam("limit")).subquery()
+    return (
+        select(company, RecognitionModel.crebo, QualificationModel.name.label("qualification_name"),
+               QualificationModel.level, RecognitionModel.start_date, RecognitionModel.end_date,
+               RecognitionModel.withdrawn_on, RecognitionModel.withdrawal_reason)
+        .select_from(company)
+        .outerjoin(RecognitionModel, RecognitionModel.leerbedrijf_id == company.c.leerbedrijf_id)
+        .outerjoin(QualificationModel, QualificationModel.crebo == RecognitionModel.crebo)
+        .order_by(company.c.house_number, company.c.house_number_suffix.asc().nulls_first(),
+                  company.c.leerbedrijf_id, RecognitionModel.crebo, RecognitionModel.start_date)
+    )
+
+
+_COMPANIES = {(number, suffix): _companies_statement(number, suffix) for number in (False, True)
+              for suffix in (False, True)}
+"""Built once: constructing this statement cost four times as much as running it."""
+
+
 def find_companies(
     session: Session, *, name_key: str, postcode: str, house_number: int | None = None,
     house_number_suffix: str | None = None, limit: int = domain.MAX_MATCHES,
@@ -308,25 +347,21 @@ def find_companies(
     """Companies by name key and normalised postcode, optionally house number and addition.
 
     Ordered by house number, addition (none first) and leerbedrijf-id, so that a limited answer
-    is the same every time.
+    is the same every time. On every Vaststellen leerbedrijf's path, so one prepared Core query
+    (the companies joined with their recognitions and qualifications, no ORM objects) rather than
+    three ORM loads.
     """
-    statement = select(CompanyModel).where(
-        CompanyModel.name_key == name_key, CompanyModel.postcode == postcode
-    )
-    if house_number is not None:
-        statement = statement.where(CompanyModel.house_number == house_number)
-    if house_number_suffix is not None:
-        statement = statement.where(CompanyModel.house_number_suffix == house_number_suffix)
-    statement = (
-        statement.order_by(
-            CompanyModel.house_number,
-            CompanyModel.house_number_suffix.asc().nulls_first(),  # PostgreSQL puts NULL last by default
-            CompanyModel.leerbedrijf_id,
-        )
-        .limit(limit)
-        .options(_with_recognitions())
-    )
-    return [to_company(row) for row in session.scalars(statement)]
+    statement = _COMPANIES[house_number is not None, house_number_suffix is not None]
+    parameters = {"name_key": name_key, "postcode": postcode, "house_number": house_number,
+                  "house_number_suffix": house_number_suffix, "limit": limit}
+    found: dict[str, tuple[Row[Any], list[domain.Recognition]]] = {}
+    for row in session.execute(statement, parameters):
+        _, recognitions = found.setdefault(row.leerbedrijf_id, (row, []))
+        if row.crebo is not None:
+            recognitions.append(domain.Recognition(
+                crebo=row.crebo, qualification_name=row.qualification_name, level=row.level, start=row.start_date,
+                end=row.end_date, withdrawn_on=row.withdrawn_on, withdrawal_reason=row.withdrawal_reason))
+    return [to_company(row, tuple(recognitions)) for row, recognitions in found.values()]
 
 
 def get_company(session: Session, leerbedrijf_id: str) -> domain.Company | None:
