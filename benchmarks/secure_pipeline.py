@@ -23,6 +23,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import signal
 import ssl
 import statistics
@@ -60,11 +61,14 @@ def _drive(port: int, bodies: list[bytes], clients: int, context: ssl.SSLContext
             started = time.perf_counter()
             connection.request("POST", path, body=body, headers={"Content-Type": "text/xml; charset=utf-8"})
             response = connection.getresponse()
-            response.read()
+            content = response.read()
             mine.append(time.perf_counter() - started)
             if response.status != 200:
                 with lock:
                     failures[0] += 1
+                    if failures[0] <= 3:  # say what it was: a benchmark that hides its errors measures nothing
+                        code = re.search(rb"<faultstring>([^<]{0,200})", content)
+                        print(f"  failed: HTTP {response.status} {code.group(1).decode() if code else ''}")
         connection.close()
         with lock:
             latencies.extend(mine)

@@ -9,6 +9,7 @@
     ketenserver journal [--show ID]     what was exchanged (--request-id ID: the entry a log line names)
     ketenserver journal purge           remove entries of an organisation (--oin) or older than --older-than DAYS
     ketenserver faults                  the fault catalogue
+    ketenserver clock --oin OIN [--advance 3d]   an organisation's sandbox clock (business time)
     ketenserver sbb voordracht|intrekken|beeindigen   act as SBB (nominations, recognitions)
     ketenserver sbb bezorgen            push due mutations to schools' delivery addresses now
     ketenserver duo klok|terugmelden|gemeenten   act as the municipalities; a school's sandbox clock
@@ -363,8 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     faults = sub.add_parser("faults", help="print the fault catalogue")
     faults.set_defaults(func=cmd_faults)
 
+    from ketenserver import clock
     from ketenserver.features import FEATURES
 
+    clock.add_command(sub)
     for feature in FEATURES:
         if feature.commands is not None:
             feature.commands(sub)

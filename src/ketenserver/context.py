@@ -23,7 +23,9 @@ class CallContext:
     """The organisation the message is for: the TLS client, or the one an intermediary acts for."""
     message_id: str
     now: datetime
-    """Arrival time (UTC, timezone-aware)."""
+    """Business time: the arrival time (UTC, timezone-aware, whole seconds) on the organisation's
+    sandbox clock (real time until a tester moves it, ``ketenserver clock``). Every time-dependent
+    rule of every feature reads this, never the wall clock."""
     profile: str
     """"2W-be-S" or "2W-be"."""
     token_key: bytes = b""

@@ -24,7 +24,7 @@ from ketenserver.absence import counter, domain, handling, storage
 from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.context import CallContext
 from ketenserver.db import make_session_factory
-from ketenserver.exchange.storage import Organisation
+from ketenserver.exchange.storage import Organisation, business_now, move_clock
 from ketenserver.pki import school_oin
 from ketenserver.settings import Settings
 from ketenserver.testing import valid_bsn, valid_onderwijsnummer
@@ -83,7 +83,8 @@ def call(sessions: sessionmaker[Session]) -> Iterator[Call]:
         settings = settings or Settings()
         with sessions() as session:
             context = CallContext(session=session, organisation_oin=oin, message_id="urn:uuid:test",
-                                  now=dt.datetime.now(dt.UTC), profile="2W-be-S", settings=settings)
+                                  now=business_now(session, oin, dt.datetime.now(dt.UTC)), profile="2W-be-S",
+                                  settings=settings)
             try:
                 result = operation(context, *args)
             except BaseException:
@@ -321,7 +322,7 @@ def test_the_municipality_takes_up_replies_closes_and_the_counter_cleans_up_on_t
     municipalities.run_once(only=school)
     assert call(counter.read, number, oin=school).status is domain.Status.GEREGISTREERD
     with sessions.begin() as session:
-        storage.move_clock(session, school, dt.timedelta(hours=49))
+        move_clock(session, school, dt.timedelta(hours=49))
     assert municipalities.run_once(only=school).replies == 2
     taken_up = call(counter.read, number, oin=school)
     assert taken_up.status is domain.Status.IN_BEHANDELING
@@ -330,7 +331,7 @@ def test_the_municipality_takes_up_replies_closes_and_the_counter_cleans_up_on_t
     assert reply.handler.email.startswith("leerplicht@utrecht") and reply.handler.name
     assert municipalities.run_once(only=school).replies == 0  # nothing more is due yet
     with sessions.begin() as session:
-        storage.move_clock(session, school, dt.timedelta(days=15))
+        move_clock(session, school, dt.timedelta(days=15))
     municipalities.run_once(only=school)
     closed = call(counter.read, number, oin=school)
     assert [r.status for r in closed.replies] == [domain.Status.IN_BEHANDELING, domain.Status.AFGESLOTEN]
@@ -339,7 +340,7 @@ def test_the_municipality_takes_up_replies_closes_and_the_counter_cleans_up_on_t
         (number, domain.Status.IN_BEHANDELING), (noted, domain.Status.TER_KENNISGEVING),
         (number, domain.Status.AFGESLOTEN)]
     with sessions.begin() as session:
-        storage.move_clock(session, school, dt.timedelta(days=181))
+        move_clock(session, school, dt.timedelta(days=181))
     assert municipalities.run_once(only=school).cleaned == 2
     refused("VZL-1012", "Meldingnummer", call, counter.read, number, oin=school)
 

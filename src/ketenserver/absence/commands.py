@@ -1,7 +1,8 @@
 """``ketenserver duo ...``: a tester acts as the municipalities and moves a school's sandbox clock.
 
-    ketenserver duo klok --oin OIN|BRIN [--verzet 3d]     show (or move forward) a school's sandbox clock;
-                                                          moving it runs the municipalities' rules at once
+    ketenserver duo klok --oin OIN|BRIN [--verzet 3d]     show (or move forward) a school's sandbox clock
+                                                          (the core's, ``ketenserver clock``); moving it
+                                                          runs the municipalities' rules at once
     ketenserver duo terugmelden --melding NR --status S [--toelichting T]
                                                           the municipality replies now (any status)
     ketenserver duo gemeenten                             run the municipalities' rules and clean-up once
@@ -17,21 +18,13 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 
 from ketencore.errors import KetenError
-from ketenserver.absence import domain, handling, storage
-from ketenserver.exchange.storage import find_organisation
+from ketenserver.absence import domain, handling
+from ketenserver.clock import describe, organisation, parse_duration
+from ketenserver.exchange.storage import clock_offset, find_organisation, move_clock
 from ketenserver.settings import Settings
 
 STATUSES = {"in-behandeling": domain.Status.IN_BEHANDELING, "afgesloten": domain.Status.AFGESLOTEN,
             "ter-kennisgeving": domain.Status.TER_KENNISGEVING}
-
-
-def _oin(value: str) -> str:
-    from ketenserver.pki import school_oin, validate_oin
-
-    return school_oin(value) if len(value.strip()) == 4 else validate_oin(value.strip())
-
-
-_oin.__name__ = "OIN or BRIN"  # argparse names the type in its error message
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,8 +32,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     duo.set_defaults(func=_run)
     duo_sub = duo.add_subparsers(dest="duo_command", required=True)
     clock = duo_sub.add_parser("klok", help="a school's sandbox clock; --verzet moves it forward")
-    clock.add_argument("--oin", required=True, type=_oin, help="the school's OIN or BRIN (e.g. 25LX)")
-    clock.add_argument("--verzet", type=handling.parse_duration, help="move forward by e.g. 3d, 12h, 1d12h")
+    clock.add_argument("--oin", required=True, type=organisation, help="the school's OIN or BRIN (e.g. 25LX)")
+    clock.add_argument("--verzet", type=parse_duration, help="move forward by e.g. 3d, 12h, 1d12h")
     reply = duo_sub.add_parser("terugmelden", help="the municipality replies to a report now")
     reply.add_argument("--melding", required=True, help="Meldingnummer, e.g. 2026000001")
     reply.add_argument("--status", required=True, choices=tuple(STATUSES))
@@ -68,10 +61,10 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
             with sessions.begin() as session:
                 if find_organisation(session, args.oin) is None:
                     raise ValueError(f"{args.oin} is not a registered organisation (ketenserver org list)")
-                offset = (storage.move_clock(session, args.oin, args.verzet) if args.verzet
-                          else storage.clock_offset(session, args.oin))
+                offset = (move_clock(session, args.oin, args.verzet) if args.verzet
+                          else clock_offset(session, args.oin))
             print(f"{args.oin}: sandbox clock {(now + offset).isoformat(timespec='seconds')} "
-                  f"({_describe(offset)} ahead of real time)")
+                  f"({describe(offset)} ahead of real time)")
             if args.verzet:
                 done = municipalities.run_once(only=args.oin)
                 print(f"municipalities: {done.replies} replies, {done.cleaned} reports cleaned up")
@@ -93,9 +86,3 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
         return 0
     finally:
         engine.dispose()
-
-
-def _describe(offset: dt.timedelta) -> str:
-    days, rest = divmod(int(offset.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    return f"{days}d{hours}h{rest // 60}m"

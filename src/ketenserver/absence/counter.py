@@ -52,7 +52,7 @@ def _register(call: CallContext, report: domain.NewReport, *, previous: str | No
               change: int | None = None) -> domain.Registration:
     """Check a new (or follow-up) report on the school's sandbox clock and store it once."""
     settings = _settings(call)
-    at = storage.sandbox_now(call.session, call.organisation_oin, call.now)
+    at = call.now
     attachments = domain.check_report(report, dutch_date(at), limits(settings))
     if change is None:
         change = storage.next_change(call.session, call.organisation_oin)
@@ -143,7 +143,7 @@ def withdraw(call: CallContext, meldingnummer: str, reason: str) -> domain.Statu
     row = _own_report(call, meldingnummer)
     if row.status not in domain.WITHDRAWABLE:
         raise WrongStatus(row.status, "withdrawn")
-    at = storage.sandbox_now(call.session, call.organisation_oin, call.now)
+    at = call.now
     row.change_number = change
     row.status = domain.Status.INGETROKKEN
     row.withdrawal_reason, row.withdrawn_at = reason, at

@@ -172,15 +172,3 @@ def force_reply(session: Session, meldingnummer: str, status: domain.Status, *, 
         raise WrongStatus(row.status, "replied to")
     at = storage.sandbox_now(session, row.organisation_oin, now)
     return give_reply(session, row, status, at, rules, explanation)
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """``3d``, ``12h``, ``90m``, ``30s`` or combinations (``1d12h``); positive only."""
-    parts = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text.strip())
-    if not text.strip() or parts is None:
-        raise ValueError(f"not a duration: {text!r} (e.g. 3d, 12h, 90m, 1d12h)")
-    days, hours, minutes, seconds = (int(p or 0) for p in parts.groups())
-    duration = dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    if duration <= dt.timedelta(0):
-        raise ValueError("the sandbox clock only moves forward")
-    return duration

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from ketenserver.absence import domain
 from ketenserver.db import Base
+from ketenserver.exchange.storage import business_now
 
 SERIAL_DIGITS = 6
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
@@ -57,13 +58,12 @@ class DuplicateIdentity(Exception):
 
 
 class School(Base):
-    """A school's state at the counter: its last change number and its sandbox clock."""
+    """A school's state at the counter: its last change number (its clock is the core's sandbox clock)."""
 
     __tablename__ = "verzuim_scholen"
 
     organisation_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
     last_change: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    clock_offset_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ReportRow(Base):
@@ -171,7 +171,7 @@ def parse_meldingnummer(number: str) -> tuple[int, int] | None:
     return int(number[:4]), int(serial)
 
 
-# --- The school's row: change numbers and sandbox clock --------------------------------------------
+# --- The school's row: change numbers --------------------------------------------
 
 
 def _ensure_school(session: Session, oin: str) -> None:
@@ -207,25 +207,9 @@ def last_change(session: Session, oin: str) -> int:
     return int(value or 0)
 
 
-def clock_offset(session: Session, oin: str) -> dt.timedelta:
-    value = session.scalar(select(School.clock_offset_seconds).where(School.organisation_oin == oin))
-    return dt.timedelta(seconds=int(value or 0))
-
-
 def sandbox_now(session: Session, oin: str, now: dt.datetime) -> dt.datetime:
-    """The school's sandbox clock at real time *now*, in whole seconds (as the counter answers)."""
-    return now.replace(microsecond=0) + clock_offset(session, oin)
-
-
-def move_clock(session: Session, oin: str, by: dt.timedelta) -> dt.timedelta:
-    """Move a school's sandbox clock forward; returns the new offset."""
-    _ensure_school(session, oin)
-    seconds: int = session.execute(
-        update(School).where(School.organisation_oin == oin)
-        .values(clock_offset_seconds=School.clock_offset_seconds + int(by.total_seconds()))
-        .returning(School.clock_offset_seconds)
-    ).scalar_one()
-    return dt.timedelta(seconds=seconds)
+    """The school's sandbox clock (the core's, see :func:`ketenserver.exchange.storage.business_now`)."""
+    return business_now(session, oin, now)
 
 
 # --- Reports -------------------------------------------------------------------------------------

@@ -345,8 +345,10 @@ class Pipeline:
                     answer.payload = _retried(stored, operation, digest, exchange,
                                               "retry answered with the stored reply")
                     return
+            # business time runs on the organisation's sandbox clock; security stayed on real time
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
-                               now=now, profile=endpoint.profile, token_key=self._token_key,
+                               now=storage.business_now(session, organisation, now), profile=endpoint.profile,
+                               token_key=self._token_key,
                                settings=self._settings)
             try:
                 answer.payload = endpoint.dispatch(payload, call)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Integer,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -74,6 +77,19 @@ class StoredReply(Base):
     request_digest: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 (hex) of the request's Body child in exclusive c14n: a retry must match it. None
     for replies stored before migration 0009."""
+
+
+class SandboxClock(Base):
+    """An organisation's sandbox clock: business time runs this far ahead of real time.
+
+    Every feature's time-dependent rule runs on it (the pipeline puts it in ``CallContext.now``);
+    message security never does (Timestamps are checked against real time). It only moves forward
+    (``ketenserver clock --advance``)."""
+
+    __tablename__ = "sandbox_clocks"
+
+    organisation_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class JournalEntry(Base):
@@ -166,6 +182,32 @@ def forget_expired_signatures(session: Session, now: datetime) -> None:
     """Drop replay memory whose Timestamp window has passed (a replay would be stale anyway)."""
     session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
     session.commit()
+
+
+def clock_offset(session: Session, oin: str) -> timedelta:
+    """How far the organisation's sandbox clock runs ahead of real time (zero until moved)."""
+    value = session.scalar(select(SandboxClock.offset_seconds).where(SandboxClock.organisation_oin == oin))
+    return timedelta(seconds=int(value or 0))
+
+
+def business_now(session: Session, oin: str, now: datetime) -> datetime:
+    """The organisation's sandbox clock at real time *now*, in whole seconds."""
+    return now.replace(microsecond=0) + clock_offset(session, oin)
+
+
+def move_clock(session: Session, oin: str, by: timedelta) -> timedelta:
+    """Move an organisation's sandbox clock forward by *by*; returns the new offset."""
+    if by < timedelta(0):
+        raise ValueError("the sandbox clock only moves forward")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(SandboxClock).values(organisation_oin=oin, offset_seconds=0).on_conflict_do_nothing())
+    seconds: int = session.execute(
+        update(SandboxClock).where(SandboxClock.organisation_oin == oin)
+        .values(offset_seconds=SandboxClock.offset_seconds + int(by.total_seconds()))
+        .returning(SandboxClock.offset_seconds)
+    ).scalar_one()
+    return timedelta(seconds=seconds)
 
 
 def stored_reply(session: Session, organisation_oin: str, message_id: str) -> StoredReply | None:
