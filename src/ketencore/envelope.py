@@ -11,6 +11,7 @@ from lxml import etree
 from ketencore import names as ns
 from ketencore import wsse
 from ketencore.errors import ExchangeError
+from ketencore.xmlparse import LIBXML
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
@@ -151,4 +152,5 @@ def write_reply(payload: etree._Element, *, action: str | None, relates_to: str 
                                             {"Value": confirm}, nsmap={"wsse11": ns.WSSE11})
             parts.append(confirmation)
         signer.sign(root, security, parts)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    with LIBXML:  # lxml serialises without the GIL (see ketencore.xmlparse.LIBXML)
+        return etree.tostring(root, xml_declaration=True, encoding="utf-8")

@@ -15,6 +15,7 @@ from lxml import etree
 
 from ketencore.errors import ExchangeError
 from ketencore.faults import internal_error
+from ketencore.xmlparse import LIBXML
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def validate_payload(schema: etree.XMLSchema, payload: etree._Element, *, outbou
     # One schema object serves every thread, and its error log is part of it: without the lock
     # another thread's validation can replace the log before this one reads it (then the fault
     # would name the wrong field). Validating takes microseconds, so the lock costs nothing.
-    with _VALIDATING:
+    with _VALIDATING, LIBXML:
         if schema.validate(payload):
             return
         errors: Any = cast(Any, schema.error_log).copy()  # lxml-stubs lack _ErrorLog.copy

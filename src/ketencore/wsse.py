@@ -40,6 +40,7 @@ from lxml import etree
 
 from ketencore import names as ns
 from ketencore.errors import ExchangeError
+from ketencore.xmlparse import LIBXML
 
 _XMLDSIG_MORE = "http://www.w3.org/2001/04/xmldsig-more#"
 Transform = Any
@@ -72,6 +73,7 @@ WSU_ID = ns.qn(ns.WSU, "Id")
 log = logging.getLogger(__name__)
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
 
 
 def utc_text(moment: datetime) -> str:
@@ -266,7 +268,8 @@ def verify(
     an error this module did not foresee is logged and refused as 0111, never answered as 0500.
     """
     try:
-        return _verify(root, security, required)
+        with LIBXML:  # all of libxmlsec1's work, its contexts' creation and release included
+            return _verify(root, security, required)
     except ExchangeError:
         raise
     except Exception:
@@ -366,6 +369,10 @@ class MessageSigner:
 
     def sign(self, root: etree._Element, security: etree._Element, parts: Sequence[etree._Element]) -> str:
         """Add the token and a signature over ``parts`` to ``security``; return the SignatureValue."""
+        with LIBXML:  # all of libxmlsec1's work, its context's creation and release included
+            return self._sign(root, security, parts)
+
+    def _sign(self, root: etree._Element, security: etree._Element, parts: Sequence[etree._Element]) -> str:
         token = etree.SubElement(
             security, ns.BINARY_SECURITY_TOKEN,
             {"EncodingType": ns.BASE64_BINARY, "ValueType": ns.X509_TOKEN, WSU_ID: f"X509-{uuid.uuid4().hex}"},

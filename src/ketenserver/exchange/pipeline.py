@@ -44,7 +44,7 @@ from ketencore.faults import Fault, fault_body, fault_for, internal_error
 from ketencore.trust import TrustStore, oin_of
 from ketencore.validation import validate_payload
 from ketencore.verify import SignerNotTrusted, verify_message
-from ketencore.xmlparse import parse_trusted, parse_untrusted
+from ketencore.xmlparse import LIBXML, parse_trusted, parse_untrusted
 from ketenserver.context import CallContext
 from ketenserver.contracts import WsdlOperation
 from ketenserver.exchange import storage
@@ -102,7 +102,9 @@ class _Answer:
 def request_digest(payload: etree._Element) -> str:
     """What makes a retry the same message: its Body child in exclusive c14n (a fresh signature,
     Timestamp, Ids or envelope prefixes do not change it; any other byte of the Body does)."""
-    return hashlib.sha256(etree.tostring(payload, method="c14n", exclusive=True)).hexdigest()
+    with LIBXML:
+        canonical = etree.tostring(payload, method="c14n", exclusive=True)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _retried(stored: storage.StoredReply, operation: WsdlOperation, digest: str | None, exchange: Exchange,
