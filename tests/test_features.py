@@ -88,3 +88,12 @@ def test_importing_the_features_loads_no_spyne() -> None:
     loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                                        timeout=60).stdout)
     assert loaded == []
+
+
+def test_a_fresh_interpreter_builds_every_feature_s_operations() -> None:
+    """As ``ketenserver serve`` does, without the test suite's own load_spyne() (Python 3.12+ needs it first)."""
+    script = ("from ketenserver.app import feature_operations; from ketenserver.features import FEATURES; "
+              "print(sorted(len(feature_operations(f).application.interface.service_method_map) for f in FEATURES))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all(int(count) > 0 for count in done.stdout.strip("[]\n").split(","))

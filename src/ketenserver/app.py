@@ -27,6 +27,7 @@ from ketenserver.exchange.pipeline import Clock, Endpoint, Pipeline, StartRespon
 from ketenserver.feature import Feature
 from ketenserver.settings import Settings
 from ketenserver.soap import SpyneOperations
+from ketenserver.spyne_compat import load_spyne
 
 _SCHEMA_NAME = re.compile(r"^[A-Za-z0-9._-]+\.xsd$")
 RETENTION_JOB = "journal-retention"
@@ -35,6 +36,7 @@ RETENTION_INTERVAL = 60.0
 
 def feature_operations(feature: Feature) -> SpyneOperations:
     """The feature's spyne services, dispatched in process behind the pipeline."""
+    load_spyne()  # before the feature imports its services (Python 3.12+ needs the shim first)
     namespace = contracts.operations(feature.key)[0].input_element.split("}")[0][1:]
     return SpyneOperations(feature.services(), namespace=namespace, name=feature.key)
 
