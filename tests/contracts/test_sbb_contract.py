@@ -305,7 +305,7 @@ def test_optional_elements_serialise_valid() -> None:
     )
     result = domain.Identification(domain.Signaalcode.ERKEND, "Erkend leerbedrijf gevonden.",
                                    (domain.Match(company, (recognition,)),))
-    element = get_object_as_xml(identification_response(result), wire.VaststellenLeerbedrijfResponse)
+    element = get_object_as_xml(identification_response(result), wire.models().VaststellenLeerbedrijfResponse)
     _assert_valid(element)
     assert element.findtext(f".//{{{TNS}}}Einddatum") == "2025-12-31"
     assert element.findtext(f".//{{{ns.COMMON}}}HuisnummerToevoeging") == "BIS"
@@ -411,7 +411,7 @@ def test_a_capped_search_total_says_so_on_the_wire(capped: bool) -> None:
 
     result = search.SearchResult(search.SearchCode.GEVONDEN, "Meer dan 500 erkende leerbedrijven gevonden.",
                                  search.COUNT_CAP if capped else 7, (), "token", total_capped=capped)
-    element = get_object_as_xml(search_response(result), wire.OpvragenErkenningenResponse)
+    element = get_object_as_xml(search_response(result), wire.models().OpvragenErkenningenResponse)
     _assert_valid(element)
     assert element.findtext(ns.qn(TNS, "MeerDanTotaal")) == ("true" if capped else None)
     assert element.findtext(ns.qn(TNS, "Totaal")) == ("500" if capped else "7")

@@ -347,7 +347,7 @@ def test_optional_elements_of_a_report_serialise_valid() -> None:
                                   reporter=dataclasses.replace(NEW_REPORT.reporter, phone=None))
     content = dataclasses.replace(content, full_time=False)
     report = dataclasses.replace(REPORT, content=content, days=(), replies=(), attachments=())
-    element = get_object_as_xml(service.verzuimmelding(report), wire.Verzuimmelding)
+    element = get_object_as_xml(service.verzuimmelding(report), wire.models().Verzuimmelding)
     _assert_valid(element)
     assert element.findtext(ns.qn(TNS, "Voltijd")) == "false"
     assert element.findtext(f".//{{{TNS}}}Onderwijsnummer") == ONDERWIJSNUMMER

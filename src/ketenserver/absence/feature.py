@@ -12,9 +12,9 @@ from ketenserver.settings import Settings
 
 def _services() -> tuple[type, ...]:
     """spyne is imported here, not when the feature is: see Feature.services."""
-    from ketenserver.absence.service import VerzuimloketService
+    from ketenserver.absence.service import build_service
 
-    return (VerzuimloketService,)
+    return (build_service(),)
 
 
 def _tables() -> None:

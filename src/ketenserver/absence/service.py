@@ -11,6 +11,7 @@ through its module attribute, so a test can replace an operation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -88,71 +89,73 @@ def absence_days(verzuimdagen: Iterable[Any]) -> tuple[domain.AbsenceDay, ...]:
 
 
 def _gemeente(municipality: domain.Municipality) -> Any:
-    return wire.Gemeente(Code=municipality.code, Naam=municipality.name)
+    return wire.models().Gemeente(Code=municipality.code, Naam=municipality.name)
 
 
 def _bijlagen_gegevens(attachments: Iterable[domain.AttachmentInfo]) -> Any:
-    return wire.BijlagenGegevens(BijlageGegevens=[
-        wire.BijlageGegevens(Bestandsnaam=a.file_name, Inhoudstype=a.media_type, Grootte=a.size, Sha256=a.sha256)
+    return wire.models().BijlagenGegevens(BijlageGegevens=[
+        wire.models().BijlageGegevens(Bestandsnaam=a.file_name, Inhoudstype=a.media_type, Grootte=a.size,
+                                      Sha256=a.sha256)
         for a in attachments
     ])
 
 
 def _verzuimdag(day: domain.AbsenceDay) -> Any:
     if day.whole_day:
-        return wire.Verzuimdag(Datum=day.day, HeleDag=True, Lesuur=[])
-    return wire.Verzuimdag(Datum=day.day, HeleDag=None, Lesuur=list(day.lesson_hours))
+        return wire.models().Verzuimdag(Datum=day.day, HeleDag=True, Lesuur=[])
+    return wire.models().Verzuimdag(Datum=day.day, HeleDag=None, Lesuur=list(day.lesson_hours))
 
 
 def _terugmelding(reply: domain.Reply) -> Any:
     handler = reply.handler
-    return wire.Terugmelding(
+    return wire.models().Terugmelding(
         Volgnummer=reply.sequence, Meldingnummer=reply.meldingnummer, Status=reply.status.value,
-        Behandelaar=wire.Behandelaar(Naam=handler.name, Telefoon=handler.phone, Email=handler.email),
+        Behandelaar=wire.models().Behandelaar(Naam=handler.name, Telefoon=handler.phone, Email=handler.email),
         Toelichting=reply.explanation, Tijdstip=reply.at,
     )
 
 
 def _leerling(student: domain.Student) -> Any:
     address = student.address
-    return wire.Leerling(
+    return wire.models().Leerling(
         Bsn=student.bsn, Onderwijsnummer=student.onderwijsnummer, Voornamen=student.given_names,
         Voorvoegsel=student.prefix, Achternaam=student.surname, Geboortedatum=student.birth_date,
-        Woonadres=wire.Woonadres(Straat=address.street, Huisnummer=address.house_number,
+        Woonadres=wire.models().Woonadres(Straat=address.street, Huisnummer=address.house_number,
                                  HuisnummerToevoeging=address.house_number_suffix, Postcode=address.postcode,
                                  Plaats=address.place),
     )
 
 
 def verzuimmelding(report: domain.Report) -> Any:
-    """A :class:`wire.Verzuimmelding` of a report as the counter holds it."""
+    """A ``Verzuimmelding`` of a report as the counter holds it."""
     content, reporter, withdrawal = report.content, report.content.reporter, report.withdrawal
-    return wire.Verzuimmelding(
+    return wire.models().Verzuimmelding(
         Meldingnummer=report.meldingnummer, Wijzigingsvolgnummer=report.change_number,
         Status=report.status.value, Geregistreerd=report.registered_at, VorigMeldingnummer=report.previous,
         Gemeente=_gemeente(report.municipality), Leerling=_leerling(content.student),
-        School=wire.School(Brin=content.brin, Vestigingsnummer=content.establishment),
+        School=wire.models().School(Brin=content.brin, Vestigingsnummer=content.establishment),
         Schooljaar=content.school_year, Niveau=content.level, Leerweg=content.learning_path,
         Voltijd=content.full_time, Verzuimsoort=content.kind,
-        Periode=wire.Periode(Begindatum=content.period.start, Einddatum=content.period.end),
+        Periode=wire.models().Periode(Begindatum=content.period.start, Einddatum=content.period.end),
         VermoedelijkeReden=content.presumed_reason, Toelichting=content.explanation,
         OndernomenActie=content.action_taken, ToelichtingActie=content.action_explanation,
-        Melder=wire.Melder(Email=reporter.email, Rol=reporter.role, Contactpersoon=reporter.contact,
+        Melder=wire.models().Melder(Email=reporter.email, Rol=reporter.role, Contactpersoon=reporter.contact,
                            Telefoon=reporter.phone),
         AlleLessenVerzuimd=content.all_lessons_missed,
         OntvangenBijlagen=_bijlagen_gegevens(report.attachments),
-        Verzuimdagspecificatie=wire.Verzuimdagspecificatie(
+        Verzuimdagspecificatie=wire.models().Verzuimdagspecificatie(
             ZichtbaarVoorGemeente=report.visible_to_municipality,
-            Verzuimdagen=wire.Verzuimdagen(Verzuimdag=[_verzuimdag(d) for d in report.days]),
+            Verzuimdagen=wire.models().Verzuimdagen(Verzuimdag=[_verzuimdag(d) for d in report.days]),
         ),
-        Intrekking=None if withdrawal is None else wire.Intrekking(Reden=withdrawal.reason, Tijdstip=withdrawal.at),
-        Terugmeldingen=wire.Terugmeldingen(Terugmelding=[_terugmelding(r) for r in report.replies]),
+        Intrekking=None if withdrawal is None else wire.models().Intrekking(Reden=withdrawal.reason,
+                                                                            Tijdstip=withdrawal.at),
+        Terugmeldingen=wire.models().Terugmeldingen(Terugmelding=[_terugmelding(r) for r in report.replies]),
     )
 
 
 def registration_response(registration: domain.Registration) -> Any:
-    """A :class:`wire.IndienenVerzuimmeldingResponse` of a registered report."""
-    return wire.IndienenVerzuimmeldingResponse(
+    """A ``IndienenVerzuimmeldingResponse`` of a registered report."""
+    return wire.models().IndienenVerzuimmeldingResponse(
         Meldingnummer=registration.meldingnummer, Status=registration.status.value,
         Geregistreerd=registration.registered_at, Gemeente=_gemeente(registration.municipality),
         OntvangenBijlagen=_bijlagen_gegevens(registration.attachments),
@@ -160,8 +163,8 @@ def registration_response(registration: domain.Registration) -> Any:
 
 
 def clone_response(registration: domain.Registration) -> Any:
-    """A :class:`wire.KlonenVerzuimmeldingResponse` of a registered follow-up report."""
-    return wire.KlonenVerzuimmeldingResponse(
+    """A ``KlonenVerzuimmeldingResponse`` of a registered follow-up report."""
+    return wire.models().KlonenVerzuimmeldingResponse(
         Meldingnummer=registration.meldingnummer, VorigMeldingnummer=registration.previous,
         Status=registration.status.value, Geregistreerd=registration.registered_at,
         Gemeente=_gemeente(registration.municipality), OntvangenBijlagen=_bijlagen_gegevens(registration.attachments),
@@ -173,68 +176,76 @@ def clone_response(registration: domain.Registration) -> Any:
 
 def _operation(name: str) -> Any:
     """``@rpc`` of a document/literal bare operation: request and response models named as the contract's."""
-    return rpc(getattr(wire, name), _returns=getattr(wire, f"{name}Response"), _body_style="bare",
+    models = wire.models()
+    return rpc(getattr(models, name), _returns=getattr(models, f"{name}Response"), _body_style="bare",
                _in_message_name=wire.qualified(name), _out_message_name=wire.qualified(f"{name}Response"))
 
 
-class VerzuimloketService(ServiceBase):
-    """DUO Verzuimloket, machine link (``wsdl/duo-verzuimloket.wsdl``)."""
+@functools.cache
+def build_service() -> type[ServiceBase]:
+    """The spyne service, built on first use: its ``@rpc`` declarations need :func:`wire.models`."""
 
-    @_operation("IndienenVerzuimmelding")
-    def IndienenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Submit an absence report (counter.submit)."""
-        call = call_context(ctx)
-        report = new_report(request)
-        registration = counter.submit(call, report)
-        return registration_response(registration)
+    class VerzuimloketService(ServiceBase):
+        """DUO Verzuimloket, machine link (``wsdl/duo-verzuimloket.wsdl``)."""
 
-    @_operation("AanleverenVerzuimdagspecificatie")
-    def AanleverenVerzuimdagspecificatie(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Add or replace missed days of a report (counter.add_days)."""
-        call = call_context(ctx)
-        days = absence_days(request.Verzuimdag or ())
-        specification = counter.add_days(call, request.Meldingnummer, days)
-        return wire.AanleverenVerzuimdagspecificatieResponse(
-            Meldingnummer=specification.meldingnummer, AantalDagen=specification.day_count,
-            ZichtbaarVoorGemeente=specification.visible_to_municipality,
-        )
+        @_operation("IndienenVerzuimmelding")
+        def IndienenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Submit an absence report (counter.submit)."""
+            call = call_context(ctx)
+            report = new_report(request)
+            registration = counter.submit(call, report)
+            return registration_response(registration)
 
-    @_operation("KlonenVerzuimmelding")
-    def KlonenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
-        """A follow-up report for continued absence (counter.clone)."""
-        call = call_context(ctx)
-        clone = clone_request(request)
-        registration = counter.clone(call, clone)
-        return clone_response(registration)
+        @_operation("AanleverenVerzuimdagspecificatie")
+        def AanleverenVerzuimdagspecificatie(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Add or replace missed days of a report (counter.add_days)."""
+            call = call_context(ctx)
+            days = absence_days(request.Verzuimdag or ())
+            specification = counter.add_days(call, request.Meldingnummer, days)
+            return wire.models().AanleverenVerzuimdagspecificatieResponse(
+                Meldingnummer=specification.meldingnummer, AantalDagen=specification.day_count,
+                ZichtbaarVoorGemeente=specification.visible_to_municipality,
+            )
 
-    @_operation("IntrekkenVerzuimmelding")
-    def IntrekkenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Withdraw a report with a reason (counter.withdraw)."""
-        call = call_context(ctx)
-        change = counter.withdraw(call, request.Meldingnummer, request.Reden)
-        return wire.IntrekkenVerzuimmeldingResponse(Meldingnummer=change.meldingnummer, Status=change.status.value)
+        @_operation("KlonenVerzuimmelding")
+        def KlonenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+            """A follow-up report for continued absence (counter.clone)."""
+            call = call_context(ctx)
+            clone = clone_request(request)
+            registration = counter.clone(call, clone)
+            return clone_response(registration)
 
-    @_operation("OpvragenVerzuimmelding")
-    def OpvragenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
-        """One report with everything the counter holds of it (counter.read)."""
-        call = call_context(ctx)
-        report = counter.read(call, request.Meldingnummer)
-        return wire.OpvragenVerzuimmeldingResponse(Verzuimmelding=verzuimmelding(report))
+        @_operation("IntrekkenVerzuimmelding")
+        def IntrekkenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Withdraw a report with a reason (counter.withdraw)."""
+            call = call_context(ctx)
+            change = counter.withdraw(call, request.Meldingnummer, request.Reden)
+            return wire.models().IntrekkenVerzuimmeldingResponse(Meldingnummer=change.meldingnummer,
+                                                                 Status=change.status.value)
 
-    @_operation("SynchroniserenVerzuimmeldingen")
-    def SynchroniserenVerzuimmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The school's reports changed after a cursor, one page (counter.synchronise)."""
-        call = call_context(ctx)
-        page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
-        return wire.SynchroniserenVerzuimmeldingenResponse(
-            Verzuimmelding=[verzuimmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
-        )
+        @_operation("OpvragenVerzuimmelding")
+        def OpvragenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
+            """One report with everything the counter holds of it (counter.read)."""
+            call = call_context(ctx)
+            report = counter.read(call, request.Meldingnummer)
+            return wire.models().OpvragenVerzuimmeldingResponse(Verzuimmelding=verzuimmelding(report))
 
-    @_operation("OphalenTerugmeldingen")
-    def OphalenTerugmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The municipalities' replies after a cursor, one page (counter.replies)."""
-        call = call_context(ctx)
-        page = counter.replies(call, request.Cursor, request.PaginaGrootte)
-        return wire.OphalenTerugmeldingenResponse(
-            Terugmelding=[_terugmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
-        )
+        @_operation("SynchroniserenVerzuimmeldingen")
+        def SynchroniserenVerzuimmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The school's reports changed after a cursor, one page (counter.synchronise)."""
+            call = call_context(ctx)
+            page = counter.synchronise(call, request.Cursor, request.PaginaGrootte)
+            return wire.models().SynchroniserenVerzuimmeldingenResponse(
+                Verzuimmelding=[verzuimmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
+            )
+
+        @_operation("OphalenTerugmeldingen")
+        def OphalenTerugmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The municipalities' replies after a cursor, one page (counter.replies)."""
+            call = call_context(ctx)
+            page = counter.replies(call, request.Cursor, request.PaginaGrootte)
+            return wire.models().OphalenTerugmeldingenResponse(
+                Terugmelding=[_terugmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
+            )
+
+    return VerzuimloketService

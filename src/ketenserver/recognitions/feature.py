@@ -13,9 +13,9 @@ from ketenserver.settings import Settings
 
 def _services() -> tuple[type, ...]:
     """spyne is imported here, not when the feature is: see Feature.services."""
-    from ketenserver.recognitions.service import ErkenningenService
+    from ketenserver.recognitions.service import build_service
 
-    return (ErkenningenService,)
+    return (build_service(),)
 
 
 def _tables() -> None:

@@ -9,6 +9,7 @@ and namespaced as in ``xsd/sbb-erkenningen.xsd``; spyne dispatches on that eleme
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from spyne import ServiceBase, rpc
@@ -27,7 +28,7 @@ def _query(request: Any) -> domain.IdentifyQuery:
 
 
 def _adres(address: domain.Address) -> Any:
-    return wire.Adres(
+    return wire.models().Adres(
         Straat=address.street,
         Huisnummer=address.house_number,
         HuisnummerToevoeging=address.house_number_suffix,
@@ -38,7 +39,7 @@ def _adres(address: domain.Address) -> Any:
 
 
 def _erkenning(recognition: domain.Recognition) -> Any:
-    return wire.Erkenning(
+    return wire.models().Erkenning(
         Crebo=recognition.crebo,
         Omschrijving=recognition.qualification_name,
         Niveau=recognition.level,
@@ -49,20 +50,20 @@ def _erkenning(recognition: domain.Recognition) -> Any:
 
 def _leerbedrijf(match: domain.Match) -> Any:
     company = match.company
-    return wire.Leerbedrijf(
+    return wire.models().Leerbedrijf(
         LeerbedrijfId=company.leerbedrijf_id,
         Naam=company.name,
         KvkNummer=company.kvk_number,
         KvkVestigingsnummer=company.kvk_establishment,
         Vestigingsadres=_adres(company.address),
         Erkend=match.recognised,
-        Erkenningen=wire.Erkenningen(Erkenning=[_erkenning(r) for r in match.current]),
+        Erkenningen=wire.models().Erkenningen(Erkenning=[_erkenning(r) for r in match.current]),
     )
 
 
 def identification_response(result: domain.Identification) -> Any:
-    """A :class:`wire.VaststellenLeerbedrijfResponse` of a domain result."""
-    return wire.VaststellenLeerbedrijfResponse(
+    """A ``VaststellenLeerbedrijfResponse`` of a domain result."""
+    return wire.models().VaststellenLeerbedrijfResponse(
         Signaalcode=int(result.signaalcode),
         Melding=result.melding,
         Leerbedrijf=[_leerbedrijf(m) for m in result.matches],
@@ -70,9 +71,9 @@ def identification_response(result: domain.Identification) -> Any:
 
 
 def verification_response(result: domain.Verification) -> Any:
-    """A :class:`wire.NatrekkenErkenningResponse` of a domain result."""
+    """A ``NatrekkenErkenningResponse`` of a domain result."""
     recognition = result.recognition
-    return wire.NatrekkenErkenningResponse(
+    return wire.models().NatrekkenErkenningResponse(
         Signaalcode=int(result.signaalcode),
         Melding=result.melding,
         Erkend=result.recognised,
@@ -82,18 +83,18 @@ def verification_response(result: domain.Verification) -> Any:
 
 
 def _contactpersoon(contact: domain.ContactPerson) -> Any:
-    return wire.Contactpersoon(Naam=contact.name, Functie=contact.role, Telefoon=contact.phone,
+    return wire.models().Contactpersoon(Naam=contact.name, Functie=contact.role, Telefoon=contact.phone,
                                Email=contact.email)
 
 
 def details_response(result: domain.CompanyDetails, on: Any) -> Any:
-    """A :class:`wire.OpvragenDetailgegevensResponse` of a domain result (recognised on *on*)."""
+    """A ``OpvragenDetailgegevensResponse`` of a domain result (recognised on *on*)."""
     company = result.company
     postal = result.postal_address
-    return wire.OpvragenDetailgegevensResponse(
+    return wire.models().OpvragenDetailgegevensResponse(
         Signaalcode=0,
         Melding="Detailgegevens van het leerbedrijf.",
-        Leerbedrijfgegevens=wire.Leerbedrijfgegevens(
+        Leerbedrijfgegevens=wire.models().Leerbedrijfgegevens(
             LeerbedrijfId=company.leerbedrijf_id,
             Naam=company.name,
             KvkNummer=company.kvk_number,
@@ -107,13 +108,13 @@ def details_response(result: domain.CompanyDetails, on: Any) -> Any:
             SbiCode=company.sbi_code,
             AantalStageplaatsen=result.placement_places,
             Erkend=any(r.is_current_on(on) for r in company.recognitions),
-            Contactpersonen=wire.Contactpersonen(Contactpersoon=[_contactpersoon(c) for c in result.contacts]),
+            Contactpersonen=wire.models().Contactpersonen(Contactpersoon=[_contactpersoon(c) for c in result.contacts]),
         ),
     )
 
 
 def _stageplaats(placement: domain.Placement) -> Any:
-    return wire.Stageplaats(
+    return wire.models().Stageplaats(
         StageplaatsId=placement.id,
         Leerweg=placement.learning_path,
         Crebo=placement.crebo,
@@ -126,18 +127,18 @@ def _stageplaats(placement: domain.Placement) -> Any:
 
 
 def _gevonden(hit: search.Hit) -> Any:
-    return wire.GevondenLeerbedrijf(
+    return wire.models().GevondenLeerbedrijf(
         LeerbedrijfId=hit.company.leerbedrijf_id,
         Naam=hit.company.name,
         Vestigingsadres=_adres(hit.company.address),
-        Erkenningen=wire.Erkenningen(Erkenning=[_erkenning(r) for r in hit.current]),
-        Stageplaatsen=wire.Stageplaatsen(Stageplaats=[_stageplaats(p) for p in hit.placements]),
+        Erkenningen=wire.models().Erkenningen(Erkenning=[_erkenning(r) for r in hit.current]),
+        Stageplaatsen=wire.models().Stageplaatsen(Stageplaats=[_stageplaats(p) for p in hit.placements]),
     )
 
 
 def search_response(result: search.SearchResult) -> Any:
-    """A :class:`wire.OpvragenErkenningenResponse` of a domain result."""
-    return wire.OpvragenErkenningenResponse(
+    """A ``OpvragenErkenningenResponse`` of a domain result."""
+    return wire.models().OpvragenErkenningenResponse(
         Signaalcode=int(result.signaalcode),
         Melding=result.melding,
         Totaal=result.total,
@@ -161,7 +162,7 @@ def _search_query(request: Any) -> search.SearchQuery:
 
 
 def _overeenkomst(agreement: agreements.Agreement) -> Any:
-    return wire.BpvOvereenkomst(
+    return wire.models().BpvOvereenkomst(
         OvereenkomstId=agreement.id, Studentnummer=agreement.student_number,
         LeerbedrijfId=agreement.leerbedrijf_id, Crebo=agreement.crebo, Begindatum=agreement.start,
         GeplandeEinddatum=agreement.planned_end, Leerweg=agreement.learning_path,
@@ -171,7 +172,7 @@ def _overeenkomst(agreement: agreements.Agreement) -> Any:
 
 def agreements_response(page: agreements.AgreementPage) -> Any:
     found = bool(page.agreements)
-    return wire.OpvragenBpvOvereenkomstenResponse(
+    return wire.models().OpvragenBpvOvereenkomstenResponse(
         Signaalcode=0 if found else 1,
         Melding="Lopende bpv-overeenkomsten." if found else "Geen lopende bpv-overeenkomsten.",
         Totaal=page.total, VervolgNa=page.next_after,
@@ -199,7 +200,7 @@ NOMINATION_TEXT = {
 
 
 def _abonnement(subscription: agreements.Subscription) -> Any:
-    return wire.Mutatieabonnement(AbonnementId=subscription.id, Soort="Erkenningsmutaties",
+    return wire.models().Mutatieabonnement(AbonnementId=subscription.id, Soort="Erkenningsmutaties",
                                   Ingangsdatum=subscription.started_on,
                                   BevestigdTot=subscription.acknowledged_up_to,
                                   Afleverwijze="Ophalen" if subscription.delivery_address is None else "Aanbieden",
@@ -208,10 +209,10 @@ def _abonnement(subscription: agreements.Subscription) -> Any:
 
 def mutations_response(page: agreements.MutationPage) -> Any:
     found = bool(page.mutations)
-    return wire.OphalenMutatiesResponse(
+    return wire.models().OphalenMutatiesResponse(
         Signaalcode=0 if found else 1, Melding="Mutaties." if found else "Geen nieuwe mutaties.",
         BevestigdTot=page.acknowledged_up_to, Meer=page.more,
-        Mutatie=[wire.Mutatie(Volgnummer=m.sequence, LeerbedrijfId=m.leerbedrijf_id, Crebo=m.crebo,
+        Mutatie=[wire.models().Mutatie(Volgnummer=m.sequence, LeerbedrijfId=m.leerbedrijf_id, Crebo=m.crebo,
                               Soort=m.kind.value, Reden=m.reason, Ingangsdatum=m.effective)
                  for m in page.mutations],
     )
@@ -224,169 +225,167 @@ def _ledger(call: Any) -> bpv_storage.SqlSchoolLedger:
 DEFAULT_MUTATION_PAGE = 25
 
 
-def _operation(name: str, request: Any, response: Any) -> Any:
-    """``@rpc`` of a document/literal bare operation with the contract's element names."""
-    return rpc(request, _returns=response, _body_style="bare", _in_message_name=wire.qualified(name),
-               _out_message_name=wire.qualified(f"{name}Response"))
+def _operation(name: str) -> Any:
+    """``@rpc`` of a document/literal bare operation: request and response models named as the contract's."""
+    models = wire.models()
+    return rpc(getattr(models, name), _returns=getattr(models, f"{name}Response"), _body_style="bare",
+               _in_message_name=wire.qualified(name), _out_message_name=wire.qualified(f"{name}Response"))
 
 
-class ErkenningenService(ServiceBase):
-    """SBB White Label 2.1 – erkenningen (``wsdl/sbb-erkenningen.wsdl``)."""
+@functools.cache
+def build_service() -> type[ServiceBase]:
+    """The spyne service, built on first use: its ``@rpc`` declarations need :func:`wire.models`."""
 
-    @rpc(
-        wire.VaststellenLeerbedrijf,
-        _returns=wire.VaststellenLeerbedrijfResponse,
-        _body_style="bare",
-        _in_message_name=wire.qualified("VaststellenLeerbedrijf"),
-        _out_message_name=wire.qualified("VaststellenLeerbedrijfResponse"),
-    )
-    def VaststellenLeerbedrijf(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Vaststellen leerbedrijf: identify a company by name and postcode (see domain.identify)."""
-        call = call_context(ctx)
-        result = domain.identify(
-            _query(request),
-            directory=storage.SqlCompanyDirectory(call.session),
-            on=domain.dutch_date(call.now),
-        )
-        return identification_response(result)
+    class ErkenningenService(ServiceBase):
+        """SBB White Label 2.1 – erkenningen (``wsdl/sbb-erkenningen.wsdl``)."""
 
-    @_operation("NatrekkenErkenning", wire.NatrekkenErkenning, wire.NatrekkenErkenningResponse)
-    def NatrekkenErkenning(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Natrekken erkenning: recognised for this crebo on this date? (see domain.verify)."""
-        call = call_context(ctx)
-        result = domain.verify(
-            request.LeerbedrijfId or "", request.Crebo or "", request.Begindatum,
-            directory=storage.SqlCompanyDirectory(call.session), today=domain.dutch_date(call.now),
-        )
-        return verification_response(result)
+        @_operation("VaststellenLeerbedrijf")
+        def VaststellenLeerbedrijf(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Vaststellen leerbedrijf: identify a company by name and postcode (see domain.identify)."""
+            call = call_context(ctx)
+            result = domain.identify(
+                _query(request),
+                directory=storage.SqlCompanyDirectory(call.session),
+                on=domain.dutch_date(call.now),
+            )
+            return identification_response(result)
 
-    @_operation("OpvragenDetailgegevens", wire.OpvragenDetailgegevens, wire.OpvragenDetailgegevensResponse)
-    def OpvragenDetailgegevens(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Opvragen detailgegevens: all contact information of one company (see domain.details)."""
-        call = call_context(ctx)
-        result = domain.details(request.LeerbedrijfId or "",
-                                directory=storage.SqlCompanyDirectory(call.session))
-        return details_response(result, domain.dutch_date(call.now))
+        @_operation("NatrekkenErkenning")
+        def NatrekkenErkenning(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Natrekken erkenning: recognised for this crebo on this date? (see domain.verify)."""
+            call = call_context(ctx)
+            result = domain.verify(
+                request.LeerbedrijfId or "", request.Crebo or "", request.Begindatum,
+                directory=storage.SqlCompanyDirectory(call.session), today=domain.dutch_date(call.now),
+            )
+            return verification_response(result)
 
-    @_operation("OpvragenErkenningen", wire.OpvragenErkenningen, wire.OpvragenErkenningenResponse)
-    def OpvragenErkenningen(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Opvragen erkenningen: a page of recognised companies meeting the criteria (see search.search)."""
-        call = call_context(ctx)
-        result = search.search(
-            _search_query(request), index=storage.SqlCompanyDirectory(call.session),
-            on=domain.dutch_date(call.now), token_key=call.token_key,
-        )
-        return search_response(result)
+        @_operation("OpvragenDetailgegevens")
+        def OpvragenDetailgegevens(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Opvragen detailgegevens: all contact information of one company (see domain.details)."""
+            call = call_context(ctx)
+            result = domain.details(request.LeerbedrijfId or "",
+                                    directory=storage.SqlCompanyDirectory(call.session))
+            return details_response(result, domain.dutch_date(call.now))
 
-    # --- Placement agreements (state-changing ones are listed in feature.py) ---------------------
+        @_operation("OpvragenErkenningen")
+        def OpvragenErkenningen(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Opvragen erkenningen: a page of recognised companies meeting the criteria (see search.search)."""
+            call = call_context(ctx)
+            result = search.search(
+                _search_query(request), index=storage.SqlCompanyDirectory(call.session),
+                on=domain.dutch_date(call.now), token_key=call.token_key,
+            )
+            return search_response(result)
 
-    @_operation("RegistrerenBpvOvereenkomst", wire.RegistrerenBpvOvereenkomst,
-                wire.RegistrerenBpvOvereenkomstResponse)
-    def RegistrerenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Register an agreement at a company recognised for the crebo on the start date (agreements.register)."""
-        call = call_context(ctx)
-        new = agreements.NewAgreement(request.Studentnummer, request.LeerbedrijfId, request.Crebo,
-                                      request.Begindatum, request.GeplandeEinddatum, request.Leerweg)
-        agreement = agreements.register(new, ledger=_ledger(call),
-                                        directory=storage.SqlCompanyDirectory(call.session),
-                                        today=domain.dutch_date(call.now))
-        return wire.RegistrerenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst geregistreerd.",
-                                                       BpvOvereenkomst=_overeenkomst(agreement))
+        # --- Placement agreements (state-changing ones are listed in feature.py) ---------------------
 
-    @_operation("WijzigenBpvOvereenkomst", wire.WijzigenBpvOvereenkomst, wire.WijzigenBpvOvereenkomstResponse)
-    def WijzigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Amend planned end date and/or learning path (agreements.amend)."""
-        call = call_context(ctx)
-        agreement = agreements.amend(request.OvereenkomstId, planned_end=request.GeplandeEinddatum,
-                                     learning_path=request.Leerweg, ledger=_ledger(call))
-        return wire.WijzigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst gewijzigd.",
-                                                    BpvOvereenkomst=_overeenkomst(agreement))
+        @_operation("RegistrerenBpvOvereenkomst")
+        def RegistrerenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Register an agreement at a company recognised for the crebo on the start date (agreements.register)."""
+            call = call_context(ctx)
+            new = agreements.NewAgreement(request.Studentnummer, request.LeerbedrijfId, request.Crebo,
+                                          request.Begindatum, request.GeplandeEinddatum, request.Leerweg)
+            agreement = agreements.register(new, ledger=_ledger(call),
+                                            directory=storage.SqlCompanyDirectory(call.session),
+                                            today=domain.dutch_date(call.now))
+            return wire.models().RegistrerenBpvOvereenkomstResponse(
+                Signaalcode=0, Melding="Bpv-overeenkomst geregistreerd.", BpvOvereenkomst=_overeenkomst(agreement))
 
-    @_operation("BeeindigenBpvOvereenkomst", wire.BeeindigenBpvOvereenkomst, wire.BeeindigenBpvOvereenkomstResponse)
-    def BeeindigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
-        """End an agreement with its actual last day and a reason (agreements.end)."""
-        call = call_context(ctx)
-        agreement = agreements.end(request.OvereenkomstId, ended_on=request.Einddatum, reason=request.Reden,
-                                   ledger=_ledger(call))
-        return wire.BeeindigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst beëindigd.",
-                                                      BpvOvereenkomst=_overeenkomst(agreement))
+        @_operation("WijzigenBpvOvereenkomst")
+        def WijzigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Amend planned end date and/or learning path (agreements.amend)."""
+            call = call_context(ctx)
+            agreement = agreements.amend(request.OvereenkomstId, planned_end=request.GeplandeEinddatum,
+                                         learning_path=request.Leerweg, ledger=_ledger(call))
+            return wire.models().WijzigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst gewijzigd.",
+                                                        BpvOvereenkomst=_overeenkomst(agreement))
 
-    @_operation("OpvragenBpvOvereenkomsten", wire.OpvragenBpvOvereenkomsten, wire.OpvragenBpvOvereenkomstenResponse)
-    def OpvragenBpvOvereenkomsten(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The school's running agreements, all or one page (agreements.running)."""
-        call = call_context(ctx)
-        page = agreements.running(ledger=_ledger(call), today=domain.dutch_date(call.now),
-                                  after=request.NaOvereenkomstId or 0, page_size=request.PaginaGrootte)
-        return agreements_response(page)
+        @_operation("BeeindigenBpvOvereenkomst")
+        def BeeindigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
+            """End an agreement with its actual last day and a reason (agreements.end)."""
+            call = call_context(ctx)
+            agreement = agreements.end(request.OvereenkomstId, ended_on=request.Einddatum, reason=request.Reden,
+                                       ledger=_ledger(call))
+            return wire.models().BeeindigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst beëindigd.",
+                                                          BpvOvereenkomst=_overeenkomst(agreement))
 
-    # --- Erkenningsvoordracht ----------------------------------------------------------------------
+        @_operation("OpvragenBpvOvereenkomsten")
+        def OpvragenBpvOvereenkomsten(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The school's running agreements, all or one page (agreements.running)."""
+            call = call_context(ctx)
+            page = agreements.running(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                      after=request.NaOvereenkomstId or 0, page_size=request.PaginaGrootte)
+            return agreements_response(page)
 
-    @_operation("IndienenErkenningsvoordracht", wire.IndienenErkenningsvoordracht,
-                wire.IndienenErkenningsvoordrachtResponse)
-    def IndienenErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Nominate a company for recognition (agreements.nominate)."""
-        call = call_context(ctx)
-        nomination = agreements.nominate(_new_nomination(request), ledger=_ledger(call),
-                                         today=domain.dutch_date(call.now))
-        return wire.IndienenErkenningsvoordrachtResponse(
-            Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
-            Status=nomination.status.value)
+        # --- Erkenningsvoordracht ----------------------------------------------------------------------
 
-    @_operation("OpvragenStatusErkenningsvoordracht", wire.OpvragenStatusErkenningsvoordracht,
-                wire.OpvragenStatusErkenningsvoordrachtResponse)
-    def OpvragenStatusErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The status of the school's own nomination (agreements.nomination_status)."""
-        call = call_context(ctx)
-        nomination = agreements.nomination_status(request.Referentie or "", ledger=_ledger(call))
-        return wire.OpvragenStatusErkenningsvoordrachtResponse(
-            Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
-            Status=nomination.status.value, LeerbedrijfId=nomination.leerbedrijf_id)
+        @_operation("IndienenErkenningsvoordracht")
+        def IndienenErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Nominate a company for recognition (agreements.nominate)."""
+            call = call_context(ctx)
+            nomination = agreements.nominate(_new_nomination(request), ledger=_ledger(call),
+                                             today=domain.dutch_date(call.now))
+            return wire.models().IndienenErkenningsvoordrachtResponse(
+                Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
+                Status=nomination.status.value)
 
-    # --- Actualiseren erkenning (pull and push) -------------------------------------------------------------
+        @_operation("OpvragenStatusErkenningsvoordracht")
+        def OpvragenStatusErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The status of the school's own nomination (agreements.nomination_status)."""
+            call = call_context(ctx)
+            nomination = agreements.nomination_status(request.Referentie or "", ledger=_ledger(call))
+            return wire.models().OpvragenStatusErkenningsvoordrachtResponse(
+                Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
+                Status=nomination.status.value, LeerbedrijfId=nomination.leerbedrijf_id)
 
-    @_operation("AanmeldenMutatieabonnement", wire.AanmeldenMutatieabonnement,
-                wire.AanmeldenMutatieabonnementResponse)
-    def AanmeldenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Subscribe the school to recognition mutations (agreements.subscribe)."""
-        call = call_context(ctx)
-        subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now),
-                                                 delivery_address=request.Afleveradres)
-        return wire.AanmeldenMutatieabonnementResponse(
-            Signaalcode=0 if new else 1, Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
-            Mutatieabonnement=_abonnement(subscription))
+        # --- Actualiseren erkenning (pull and push) -------------------------------------------------------------
 
-    @_operation("WijzigenMutatieabonnement", wire.WijzigenMutatieabonnement,
-                wire.WijzigenMutatieabonnementResponse)
-    def WijzigenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Push to an Afleveradres, or pull only (agreements.change_delivery)."""
-        call = call_context(ctx)
-        subscription = agreements.change_delivery(ledger=_ledger(call), delivery_address=request.Afleveradres)
-        melding = ("Mutaties worden aangeboden op het afleveradres." if subscription.delivery_address
-                   else "Mutaties worden opgehaald.")
-        return wire.WijzigenMutatieabonnementResponse(Signaalcode=0, Melding=melding,
-                                                      Mutatieabonnement=_abonnement(subscription))
+        @_operation("AanmeldenMutatieabonnement")
+        def AanmeldenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Subscribe the school to recognition mutations (agreements.subscribe)."""
+            call = call_context(ctx)
+            subscription, new = agreements.subscribe(ledger=_ledger(call), today=domain.dutch_date(call.now),
+                                                     delivery_address=request.Afleveradres)
+            return wire.models().AanmeldenMutatieabonnementResponse(
+                Signaalcode=0 if new else 1,
+                Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
+                Mutatieabonnement=_abonnement(subscription))
 
-    @_operation("OpvragenAbonnementen", wire.OpvragenAbonnementen, wire.OpvragenAbonnementenResponse)
-    def OpvragenAbonnementen(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The school's running subscriptions (at most one)."""
-        subscription = _ledger(call_context(ctx)).subscription()
-        found = [] if subscription is None else [_abonnement(subscription)]
-        return wire.OpvragenAbonnementenResponse(
-            Signaalcode=0 if found else 1, Melding="Lopende abonnementen." if found else "Geen lopende abonnementen.",
-            Mutatieabonnement=found)
+        @_operation("WijzigenMutatieabonnement")
+        def WijzigenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Push to an Afleveradres, or pull only (agreements.change_delivery)."""
+            call = call_context(ctx)
+            subscription = agreements.change_delivery(ledger=_ledger(call), delivery_address=request.Afleveradres)
+            melding = ("Mutaties worden aangeboden op het afleveradres." if subscription.delivery_address
+                       else "Mutaties worden opgehaald.")
+            return wire.models().WijzigenMutatieabonnementResponse(Signaalcode=0, Melding=melding,
+                                                          Mutatieabonnement=_abonnement(subscription))
 
-    @_operation("OphalenMutaties", wire.OphalenMutaties, wire.OphalenMutatiesResponse)
-    def OphalenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
-        """The school's mutations after a cursor, in order (agreements.fetch)."""
-        call = call_context(ctx)
-        page = agreements.fetch(ledger=_ledger(call), after=request.NaVolgnummer,
-                                page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
-        return mutations_response(page)
+        @_operation("OpvragenAbonnementen")
+        def OpvragenAbonnementen(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The school's running subscriptions (at most one)."""
+            subscription = _ledger(call_context(ctx)).subscription()
+            found = [] if subscription is None else [_abonnement(subscription)]
+            return wire.models().OpvragenAbonnementenResponse(
+                Signaalcode=0 if found else 1,
+                Melding="Lopende abonnementen." if found else "Geen lopende abonnementen.",
+                Mutatieabonnement=found)
 
-    @_operation("BevestigenMutaties", wire.BevestigenMutaties, wire.BevestigenMutatiesResponse)
-    def BevestigenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
-        """Acknowledge up to a sequence number (agreements.acknowledge)."""
-        call = call_context(ctx)
-        subscription = agreements.acknowledge(request.TotEnMetVolgnummer, ledger=_ledger(call))
-        return wire.BevestigenMutatiesResponse(Signaalcode=0, Melding="Mutaties bevestigd.",
-                                               BevestigdTot=subscription.acknowledged_up_to)
+        @_operation("OphalenMutaties")
+        def OphalenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
+            """The school's mutations after a cursor, in order (agreements.fetch)."""
+            call = call_context(ctx)
+            page = agreements.fetch(ledger=_ledger(call), after=request.NaVolgnummer,
+                                    page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
+            return mutations_response(page)
+
+        @_operation("BevestigenMutaties")
+        def BevestigenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
+            """Acknowledge up to a sequence number (agreements.acknowledge)."""
+            call = call_context(ctx)
+            subscription = agreements.acknowledge(request.TotEnMetVolgnummer, ledger=_ledger(call))
+            return wire.models().BevestigenMutatiesResponse(Signaalcode=0, Melding="Mutaties bevestigd.",
+                                                   BevestigdTot=subscription.acknowledged_up_to)
+
+    return ErkenningenService
