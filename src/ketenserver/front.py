@@ -44,7 +44,8 @@ LINGER = 2.0  # seconds to drop what a refused client still sends before closing
 
 
 class Admission:
-    """How many bytes of large bodies a process reads and processes at once (``large_body_budget``).
+    """How many bytes of large bodies a process reads and processes at once (its share of
+    ``large_body_budget``).
 
     A body larger than ``large_request_bytes`` must fit in the budget when its head arrives, or it
     is refused at once, unread (fault 0051); it holds its share until its answer is written. Large
@@ -55,9 +56,12 @@ class Admission:
 
     def __init__(self, settings: Settings) -> None:
         self.threshold = settings.large_request_bytes
-        self.budget = settings.large_body_budget
+        # The budget and the threads are the server's, shared by its processes (one per core by
+        # default): each process takes its share, never less than one largest message.
+        processes = settings.worker_count
+        self.budget = max(settings.large_body_budget // processes, settings.max_request_bytes)
         self.in_flight = 0
-        self.executor = ThreadPoolExecutor(max(1, settings.large_request_threads),
+        self.executor = ThreadPoolExecutor(max(1, settings.large_request_threads // processes),
                                            thread_name_prefix="ketenserver-large")
         self.refusals = ThreadPoolExecutor(1, thread_name_prefix="ketenserver-refusal")
         """Signs the 0051 faults: a flood of refusals must not queue before small requests."""

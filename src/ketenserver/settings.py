@@ -69,13 +69,15 @@ class Settings:
     large_request_bytes: int = 64 * 1024
     """A request body larger than this is a large one: it needs room in ``large_body_budget``."""
     large_body_budget: int = 16 * 1024 * 1024
-    """Bytes of large request bodies each serving process reads and processes at once (a body
-    counts with its Content-Length, a chunked one with ``max_request_bytes``). A large request that
+    """Bytes of large request bodies the server reads and processes at once, shared evenly by its
+    processes (each gets at least ``max_request_bytes``; a body counts with its Content-Length, a
+    chunked one with ``max_request_bytes``). A large request that
     does not fit when its head arrives is refused at once, unread, with fault 0051 (HTTP 503: retry
     later); this bounds the memory that concurrent large messages take."""
     large_request_threads: int = 2
-    """Threads per process that answer large requests (over ``large_request_bytes``), besides the
-    ``threads`` that answer the others: small requests never queue behind large ones. Processing a
+    """Threads that answer large requests (over ``large_request_bytes``), shared by the server's
+    processes (at least one each), besides the ``threads`` that answer the others: small requests
+    never queue behind large ones. Processing a
     3 MB message takes some 25 MB and much CPU; admitted large requests wait for a turn here."""
     journal_body_cap: int = 256 * 1024
     """Raw request/response bytes kept per journal entry; the cap is recorded with the entry."""
