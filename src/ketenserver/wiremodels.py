@@ -39,6 +39,15 @@ class Models:
     def __contains__(self, name: str) -> bool:
         return name in self._types
 
+    def operation(self, name: str) -> Any:
+        """``@rpc`` of a document/literal bare operation: its request and response models are the
+        contract's ``<name>`` and ``<name>Response`` elements."""
+        from spyne import rpc
+
+        return rpc(getattr(self, name), _returns=getattr(self, f"{name}Response"), _body_style="bare",
+                   _in_message_name=ns.qn(self.namespace, name),
+                   _out_message_name=ns.qn(self.namespace, f"{name}Response"))
+
 
 def load(key: str, namespace: str) -> Models:
     """The models of ``xsd/<key>.xsd`` (target *namespace*), which imports ``common.xsd``."""

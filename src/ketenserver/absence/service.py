@@ -15,7 +15,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from spyne import ServiceBase, rpc
+from spyne import ServiceBase
 
 from ketenserver.absence import counter, domain, wire
 from ketenserver.soap import call_context
@@ -174,21 +174,15 @@ def clone_response(registration: domain.Registration) -> Any:
 # --- The service ---------------------------------------------------------------------------------
 
 
-def _operation(name: str) -> Any:
-    """``@rpc`` of a document/literal bare operation: request and response models named as the contract's."""
-    models = wire.models()
-    return rpc(getattr(models, name), _returns=getattr(models, f"{name}Response"), _body_style="bare",
-               _in_message_name=wire.qualified(name), _out_message_name=wire.qualified(f"{name}Response"))
-
-
 @functools.cache
 def build_service() -> type[ServiceBase]:
     """The spyne service, built on first use: its ``@rpc`` declarations need :func:`wire.models`."""
+    operation = wire.models().operation
 
     class VerzuimloketService(ServiceBase):
         """DUO Verzuimloket, machine link (``wsdl/duo-verzuimloket.wsdl``)."""
 
-        @_operation("IndienenVerzuimmelding")
+        @operation("IndienenVerzuimmelding")
         def IndienenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
             """Submit an absence report (counter.submit)."""
             call = call_context(ctx)
@@ -196,7 +190,7 @@ def build_service() -> type[ServiceBase]:
             registration = counter.submit(call, report)
             return registration_response(registration)
 
-        @_operation("AanleverenVerzuimdagspecificatie")
+        @operation("AanleverenVerzuimdagspecificatie")
         def AanleverenVerzuimdagspecificatie(ctx: Any, request: Any) -> Any:  # the contract's name
             """Add or replace missed days of a report (counter.add_days)."""
             call = call_context(ctx)
@@ -207,7 +201,7 @@ def build_service() -> type[ServiceBase]:
                 ZichtbaarVoorGemeente=specification.visible_to_municipality,
             )
 
-        @_operation("KlonenVerzuimmelding")
+        @operation("KlonenVerzuimmelding")
         def KlonenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
             """A follow-up report for continued absence (counter.clone)."""
             call = call_context(ctx)
@@ -215,7 +209,7 @@ def build_service() -> type[ServiceBase]:
             registration = counter.clone(call, clone)
             return clone_response(registration)
 
-        @_operation("IntrekkenVerzuimmelding")
+        @operation("IntrekkenVerzuimmelding")
         def IntrekkenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
             """Withdraw a report with a reason (counter.withdraw)."""
             call = call_context(ctx)
@@ -223,14 +217,14 @@ def build_service() -> type[ServiceBase]:
             return wire.models().IntrekkenVerzuimmeldingResponse(Meldingnummer=change.meldingnummer,
                                                                  Status=change.status.value)
 
-        @_operation("OpvragenVerzuimmelding")
+        @operation("OpvragenVerzuimmelding")
         def OpvragenVerzuimmelding(ctx: Any, request: Any) -> Any:  # the contract's name
             """One report with everything the counter holds of it (counter.read)."""
             call = call_context(ctx)
             report = counter.read(call, request.Meldingnummer)
             return wire.models().OpvragenVerzuimmeldingResponse(Verzuimmelding=verzuimmelding(report))
 
-        @_operation("SynchroniserenVerzuimmeldingen")
+        @operation("SynchroniserenVerzuimmeldingen")
         def SynchroniserenVerzuimmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
             """The school's reports changed after a cursor, one page (counter.synchronise)."""
             call = call_context(ctx)
@@ -239,7 +233,7 @@ def build_service() -> type[ServiceBase]:
                 Verzuimmelding=[verzuimmelding(r) for r in page.items], VolgendeCursor=page.cursor, Meer=page.more,
             )
 
-        @_operation("OphalenTerugmeldingen")
+        @operation("OphalenTerugmeldingen")
         def OphalenTerugmeldingen(ctx: Any, request: Any) -> Any:  # the contract's name
             """The municipalities' replies after a cursor, one page (counter.replies)."""
             call = call_context(ctx)

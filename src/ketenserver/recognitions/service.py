@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from spyne import ServiceBase, rpc
+from spyne import ServiceBase
 
 from ketenserver.recognitions import agreements, bpv_storage, domain, search, storage, wire
 from ketenserver.soap import call_context
@@ -225,21 +225,15 @@ def _ledger(call: Any) -> bpv_storage.SqlSchoolLedger:
 DEFAULT_MUTATION_PAGE = 25
 
 
-def _operation(name: str) -> Any:
-    """``@rpc`` of a document/literal bare operation: request and response models named as the contract's."""
-    models = wire.models()
-    return rpc(getattr(models, name), _returns=getattr(models, f"{name}Response"), _body_style="bare",
-               _in_message_name=wire.qualified(name), _out_message_name=wire.qualified(f"{name}Response"))
-
-
 @functools.cache
 def build_service() -> type[ServiceBase]:
     """The spyne service, built on first use: its ``@rpc`` declarations need :func:`wire.models`."""
+    operation = wire.models().operation
 
     class ErkenningenService(ServiceBase):
         """SBB White Label 2.1 – erkenningen (``wsdl/sbb-erkenningen.wsdl``)."""
 
-        @_operation("VaststellenLeerbedrijf")
+        @operation("VaststellenLeerbedrijf")
         def VaststellenLeerbedrijf(ctx: Any, request: Any) -> Any:  # the contract's name
             """Vaststellen leerbedrijf: identify a company by name and postcode (see domain.identify)."""
             call = call_context(ctx)
@@ -250,7 +244,7 @@ def build_service() -> type[ServiceBase]:
             )
             return identification_response(result)
 
-        @_operation("NatrekkenErkenning")
+        @operation("NatrekkenErkenning")
         def NatrekkenErkenning(ctx: Any, request: Any) -> Any:  # the contract's name
             """Natrekken erkenning: recognised for this crebo on this date? (see domain.verify)."""
             call = call_context(ctx)
@@ -260,7 +254,7 @@ def build_service() -> type[ServiceBase]:
             )
             return verification_response(result)
 
-        @_operation("OpvragenDetailgegevens")
+        @operation("OpvragenDetailgegevens")
         def OpvragenDetailgegevens(ctx: Any, request: Any) -> Any:  # the contract's name
             """Opvragen detailgegevens: all contact information of one company (see domain.details)."""
             call = call_context(ctx)
@@ -268,7 +262,7 @@ def build_service() -> type[ServiceBase]:
                                     directory=storage.SqlCompanyDirectory(call.session))
             return details_response(result, domain.dutch_date(call.now))
 
-        @_operation("OpvragenErkenningen")
+        @operation("OpvragenErkenningen")
         def OpvragenErkenningen(ctx: Any, request: Any) -> Any:  # the contract's name
             """Opvragen erkenningen: a page of recognised companies meeting the criteria (see search.search)."""
             call = call_context(ctx)
@@ -280,7 +274,7 @@ def build_service() -> type[ServiceBase]:
 
         # --- Placement agreements (state-changing ones are listed in feature.py) ---------------------
 
-        @_operation("RegistrerenBpvOvereenkomst")
+        @operation("RegistrerenBpvOvereenkomst")
         def RegistrerenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
             """Register an agreement at a company recognised for the crebo on the start date (agreements.register)."""
             call = call_context(ctx)
@@ -292,7 +286,7 @@ def build_service() -> type[ServiceBase]:
             return wire.models().RegistrerenBpvOvereenkomstResponse(
                 Signaalcode=0, Melding="Bpv-overeenkomst geregistreerd.", BpvOvereenkomst=_overeenkomst(agreement))
 
-        @_operation("WijzigenBpvOvereenkomst")
+        @operation("WijzigenBpvOvereenkomst")
         def WijzigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
             """Amend planned end date and/or learning path (agreements.amend)."""
             call = call_context(ctx)
@@ -301,7 +295,7 @@ def build_service() -> type[ServiceBase]:
             return wire.models().WijzigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst gewijzigd.",
                                                         BpvOvereenkomst=_overeenkomst(agreement))
 
-        @_operation("BeeindigenBpvOvereenkomst")
+        @operation("BeeindigenBpvOvereenkomst")
         def BeeindigenBpvOvereenkomst(ctx: Any, request: Any) -> Any:  # the contract's name
             """End an agreement with its actual last day and a reason (agreements.end)."""
             call = call_context(ctx)
@@ -310,7 +304,7 @@ def build_service() -> type[ServiceBase]:
             return wire.models().BeeindigenBpvOvereenkomstResponse(Signaalcode=0, Melding="Bpv-overeenkomst beëindigd.",
                                                           BpvOvereenkomst=_overeenkomst(agreement))
 
-        @_operation("OpvragenBpvOvereenkomsten")
+        @operation("OpvragenBpvOvereenkomsten")
         def OpvragenBpvOvereenkomsten(ctx: Any, request: Any) -> Any:  # the contract's name
             """The school's running agreements, all or one page (agreements.running)."""
             call = call_context(ctx)
@@ -320,7 +314,7 @@ def build_service() -> type[ServiceBase]:
 
         # --- Erkenningsvoordracht ----------------------------------------------------------------------
 
-        @_operation("IndienenErkenningsvoordracht")
+        @operation("IndienenErkenningsvoordracht")
         def IndienenErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
             """Nominate a company for recognition (agreements.nominate)."""
             call = call_context(ctx)
@@ -330,7 +324,7 @@ def build_service() -> type[ServiceBase]:
                 Signaalcode=0, Melding=NOMINATION_TEXT[nomination.status], Referentie=nomination.reference,
                 Status=nomination.status.value)
 
-        @_operation("OpvragenStatusErkenningsvoordracht")
+        @operation("OpvragenStatusErkenningsvoordracht")
         def OpvragenStatusErkenningsvoordracht(ctx: Any, request: Any) -> Any:  # the contract's name
             """The status of the school's own nomination (agreements.nomination_status)."""
             call = call_context(ctx)
@@ -341,7 +335,7 @@ def build_service() -> type[ServiceBase]:
 
         # --- Actualiseren erkenning (pull and push) -------------------------------------------------------------
 
-        @_operation("AanmeldenMutatieabonnement")
+        @operation("AanmeldenMutatieabonnement")
         def AanmeldenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
             """Subscribe the school to recognition mutations (agreements.subscribe)."""
             call = call_context(ctx)
@@ -352,7 +346,7 @@ def build_service() -> type[ServiceBase]:
                 Melding="Aangemeld voor mutaties." if new else "Al aangemeld voor mutaties.",
                 Mutatieabonnement=_abonnement(subscription))
 
-        @_operation("WijzigenMutatieabonnement")
+        @operation("WijzigenMutatieabonnement")
         def WijzigenMutatieabonnement(ctx: Any, request: Any) -> Any:  # the contract's name
             """Push to an Afleveradres, or pull only (agreements.change_delivery)."""
             call = call_context(ctx)
@@ -362,7 +356,7 @@ def build_service() -> type[ServiceBase]:
             return wire.models().WijzigenMutatieabonnementResponse(Signaalcode=0, Melding=melding,
                                                           Mutatieabonnement=_abonnement(subscription))
 
-        @_operation("OpvragenAbonnementen")
+        @operation("OpvragenAbonnementen")
         def OpvragenAbonnementen(ctx: Any, request: Any) -> Any:  # the contract's name
             """The school's running subscriptions (at most one)."""
             subscription = _ledger(call_context(ctx)).subscription()
@@ -372,7 +366,7 @@ def build_service() -> type[ServiceBase]:
                 Melding="Lopende abonnementen." if found else "Geen lopende abonnementen.",
                 Mutatieabonnement=found)
 
-        @_operation("OphalenMutaties")
+        @operation("OphalenMutaties")
         def OphalenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
             """The school's mutations after a cursor, in order (agreements.fetch)."""
             call = call_context(ctx)
@@ -380,7 +374,7 @@ def build_service() -> type[ServiceBase]:
                                     page_size=request.PaginaGrootte or DEFAULT_MUTATION_PAGE)
             return mutations_response(page)
 
-        @_operation("BevestigenMutaties")
+        @operation("BevestigenMutaties")
         def BevestigenMutaties(ctx: Any, request: Any) -> Any:  # the contract's name
             """Acknowledge up to a sequence number (agreements.acknowledge)."""
             call = call_context(ctx)

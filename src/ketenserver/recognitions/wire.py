@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 
-from ketencore import names as ns
 from ketenserver import wiremodels
 from ketenserver.recognitions import NAMESPACE
 
@@ -21,8 +20,3 @@ TNS = NAMESPACE
 def models() -> wiremodels.Models:
     """The contract's types by name, parsed from ``xsd/sbb-erkenningen.xsd`` once."""
     return wiremodels.load("sbb-erkenningen", TNS)
-
-
-def qualified(local: str) -> str:
-    """``{urn:...:erkenningen:2.1}<local>``: how spyne's ``@rpc`` takes an element's namespace."""
-    return ns.qn(TNS, local)
