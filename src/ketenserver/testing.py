@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -229,6 +230,22 @@ class Operated:
     outcome: dict[str, object]
     """``call``: the CallContext the operation got; ``error``: the domain error it raised, if it did;
     ``invalid``: the schema refusal, when the request never reached the operation."""
+
+
+@dataclass(frozen=True)
+class FeatureOperations:
+    """A feature's operations as the server mounts them, with the XSD in front or not."""
+
+    call: Callable[[etree._Element, Any], etree._Element]
+    schema: etree.XMLSchema | None
+
+
+def feature_operations(feature: Any, *, validate: bool = True) -> FeatureOperations:
+    """For :func:`operate`: ``feature``'s operations, and its published XSD when ``validate``."""
+    from ketenserver import app, contracts
+
+    return FeatureOperations(app.feature_operations(feature).call,
+                             contracts.schema_for(feature.key) if validate else None)
 
 
 def operate(operations: Callable[[etree._Element, object], etree._Element], payload: etree._Element,

@@ -7,9 +7,8 @@ and against the hand-written golden messages.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from ketencore import names as ns
 from ketencore.errors import BusinessError
 from ketencore.faults import Fault, fault_body, rule_faults
 from ketenserver import contracts
-from ketenserver.app import feature_operations
 from ketenserver.context import CallContext
 from ketenserver.db import Base, make_engine, make_session_factory
 from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
@@ -29,7 +27,7 @@ from ketenserver.recognitions import domain, errors, seed, wire
 from ketenserver.recognitions.feature import FEATURE
 from ketenserver.recognitions.service import identification_response
 from ketenserver.spyne_compat import load_spyne
-from ketenserver.testing import operate
+from ketenserver.testing import FeatureOperations, feature_operations, operate
 
 load_spyne()
 
@@ -57,30 +55,24 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
     engine.dispose()
 
 
-@dataclasses.dataclass(frozen=True)
-class Harness:
-    operations: Callable[[etree._Element, Any], etree._Element]
-    schema: etree.XMLSchema | None
-
-
-def _application(validator: str | None) -> Harness:
+def _application(validator: str | None) -> FeatureOperations:
     """The feature's operations as the server mounts them; with the XSD in front when ``validator``."""
-    return Harness(feature_operations(FEATURE).call, contracts.schema_for(KEY) if validator else None)
+    return feature_operations(FEATURE, validate=validator is not None)
 
 
 @pytest.fixture(scope="module")
-def app() -> Harness:
+def app() -> FeatureOperations:
     return _application("lxml")
 
 
 def _call(
-    application: Harness, sessions: sessionmaker[Session], body: bytes
+    application: FeatureOperations, sessions: sessionmaker[Session], body: bytes
 ) -> tuple[str, etree._Element, dict[str, Any]]:
     """One Body element through the feature's operations: the status, the response and what it reached."""
     with sessions() as session:
         call = CallContext(session=session, organisation_oin="00000099000000000101",
                            message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000001", now=NOW, profile="2W-be-S")
-        done = operate(application.operations, etree.fromstring(body), call, schema=application.schema)
+        done = operate(application.call, etree.fromstring(body), call, schema=application.schema)
         session.rollback()
     return done.status, done.response, done.outcome
 
@@ -169,7 +161,7 @@ OUTCOMES = [
 
 @pytest.mark.parametrize(("outcome", "request_body"), OUTCOMES, ids=[o for o, _ in OUTCOMES])
 def test_spyne_answers_each_outcome_valid_and_as_the_golden_message(
-    app: Harness, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
+    app: FeatureOperations, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
 ) -> None:
     if request_body is None:
         request_body = (GOLDEN / "VaststellenLeerbedrijf.request.xml").read_bytes().split(b"?>", 1)[1]
@@ -209,7 +201,7 @@ NEW_OUTCOMES = [
 @pytest.mark.parametrize(("operation", "outcome", "request_body"), NEW_OUTCOMES,
                          ids=[f"{o}-{r}" for o, r, _ in NEW_OUTCOMES])
 def test_each_outcome_of_the_other_operations_is_valid_and_as_the_golden_message(
-    app: Harness, sessions: sessionmaker[Session], operation: str, outcome: str, request_body: bytes
+    app: FeatureOperations, sessions: sessionmaker[Session], operation: str, outcome: str, request_body: bytes
 ) -> None:
     status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("200"), etree.tostring(response)
@@ -219,7 +211,7 @@ def test_each_outcome_of_the_other_operations_is_valid_and_as_the_golden_message
 
 
 def test_the_golden_requests_are_answered_as_their_first_golden_response(
-    app: Harness, sessions: sessionmaker[Session]
+    app: FeatureOperations, sessions: sessionmaker[Session]
 ) -> None:
     for operation, outcome in (("NatrekkenErkenning", "erkend"), ("OpvragenDetailgegevens", "gevonden"),
                                ("OpvragenErkenningen", "gevonden")):
@@ -237,7 +229,7 @@ STATE_CHANGING_GOLDEN = [
 
 @pytest.mark.parametrize(("operation", "outcome"), STATE_CHANGING_GOLDEN, ids=[o for o, _ in STATE_CHANGING_GOLDEN])
 def test_golden_requests_of_state_changing_operations_get_their_golden_reply(
-    app: Harness, sessions: sessionmaker[Session], operation: str, outcome: str
+    app: FeatureOperations, sessions: sessionmaker[Session], operation: str, outcome: str
 ) -> None:
     """On the fresh contract database (each call rolled back), so ids and references start at 1."""
     body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
@@ -272,7 +264,7 @@ BUSINESS_FAULTS = [
 @pytest.mark.parametrize(("request_body", "code", "field"), BUSINESS_FAULTS,
                          ids=[f"{c}-{i}" for i, (_, c, _) in enumerate(BUSINESS_FAULTS)])
 def test_business_rules_of_the_other_operations_answer_their_fault(
-    app: Harness, sessions: sessionmaker[Session], request_body: bytes, code: str, field: str
+    app: FeatureOperations, sessions: sessionmaker[Session], request_body: bytes, code: str, field: str
 ) -> None:
     status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
@@ -281,12 +273,12 @@ def test_business_rules_of_the_other_operations_answer_their_fault(
     assert (error.code, error.field) == (code, field)
 
 
-def test_the_last_supported_date_is_still_answered(app: Harness, sessions: sessionmaker[Session]) -> None:
+def test_the_last_supported_date_is_still_answered(app: FeatureOperations, sessions: sessionmaker[Session]) -> None:
     status, response, _ = _call(app, sessions, _verify("100000001", "25173", "2027-03-01"))
     assert status.startswith("200") and response.findtext(ns.qn(TNS, "Erkend")) == "true"
 
 
-def test_the_schema_refuses_a_page_size_above_100(app: Harness, sessions: sessionmaker[Session]) -> None:
+def test_the_schema_refuses_a_page_size_above_100(app: FeatureOperations, sessions: sessionmaker[Session]) -> None:
     body = _element("OpvragenErkenningen", Crebo="25491", PaginaGrootte="101")
     status, _response, reached = _call(app, sessions, body)
     assert status.startswith("500") and "error" not in reached  # spyne's XSD check, before the domain
@@ -327,7 +319,7 @@ def test_a_postcode_the_xsd_would_refuse_reaches_the_pipeline_as_sbb_1002(
 
 
 def test_spyne_validation_refuses_before_the_domain(
-    app: Harness, sessions: sessionmaker[Session]
+    app: FeatureOperations, sessions: sessionmaker[Session]
 ) -> None:
     status, response, reached = _call(app, sessions, _request("Bakkerij de Vries", "0123AB"))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG

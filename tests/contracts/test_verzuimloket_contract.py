@@ -27,10 +27,9 @@ from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.absence import domain, service, wire
 from ketenserver.absence.errors import UnknownReport
 from ketenserver.absence.feature import FEATURE
-from ketenserver.app import feature_operations
 from ketenserver.context import CallContext
 from ketenserver.spyne_compat import load_spyne
-from ketenserver.testing import operate
+from ketenserver.testing import FeatureOperations, feature_operations, operate
 
 load_spyne()
 
@@ -138,19 +137,13 @@ COUNTER_FUNCTIONS = [function for _, _, function, _, _ in CASES]
 # --- Fixtures and helpers ------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Harness:
-    operations: Callable[[etree._Element, Any], etree._Element]
-    schema: etree.XMLSchema | None
-
-
-def _application(validator: str | None) -> Harness:
+def _application(validator: str | None) -> FeatureOperations:
     """The feature's operations as the server mounts them; with the XSD in front when ``validator``."""
-    return Harness(feature_operations(FEATURE).call, contracts.schema_for(KEY) if validator else None)
+    return feature_operations(FEATURE, validate=validator is not None)
 
 
 @pytest.fixture(scope="module")
-def app() -> Harness:
+def app() -> FeatureOperations:
     return _application("lxml")
 
 
@@ -179,12 +172,12 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return fakes
 
 
-def _call(application: Harness, body: bytes) -> tuple[str, etree._Element, dict[str, Any]]:
+def _call(application: FeatureOperations, body: bytes) -> tuple[str, etree._Element, dict[str, Any]]:
     """One Body element through the feature's operations: the status, the response and what it reached."""
     with Session() as session:  # unbound: the fakes never touch it
         call = CallContext(session=session, organisation_oin="00000007000025LX00000",
                            message_id="urn:uuid:5e2c1f0a-0000-4000-8000-000000000042", now=NOW, profile="2W-be-S")
-        done = operate(application.operations, etree.fromstring(body), call, schema=application.schema)
+        done = operate(application.call, etree.fromstring(body), call, schema=application.schema)
     return done.status, done.response, done.outcome
 
 
@@ -268,7 +261,7 @@ def test_the_golden_student_passes_the_check_digits() -> None:
 @pytest.mark.parametrize(("operation", "outcome", "function", "received", "result"), CASES,
                          ids=[operation for operation, *_ in CASES])
 def test_each_golden_request_reaches_the_counter_and_is_answered_as_its_golden_response(
-    app: Harness, counter: Counter, operation: str, outcome: str, function: str, received: tuple[Any, ...],
+    app: FeatureOperations, counter: Counter, operation: str, outcome: str, function: str, received: tuple[Any, ...],
     result: Any,
 ) -> None:
     status, response, reached = _call(app, _request_body(operation))
@@ -279,7 +272,7 @@ def test_each_golden_request_reaches_the_counter_and_is_answered_as_its_golden_r
     assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml"))
 
 
-def test_a_submitted_report_reaches_the_counter_field_by_field(app: Harness, counter: Counter) -> None:
+def test_a_submitted_report_reaches_the_counter_field_by_field(app: FeatureOperations, counter: Counter) -> None:
     _, _, reached = _call(app, _request_body("IndienenVerzuimmelding"))
     (report,) = _only_call(counter, reached, "submit")
     assert isinstance(report, domain.NewReport)
@@ -297,7 +290,7 @@ def test_a_submitted_report_reaches_the_counter_field_by_field(app: Harness, cou
     assert attachment.media_type == "application/pdf"
 
 
-def test_a_day_specification_reaches_the_counter_day_by_day(app: Harness, counter: Counter) -> None:
+def test_a_day_specification_reaches_the_counter_day_by_day(app: FeatureOperations, counter: Counter) -> None:
     _, _, reached = _call(app, _request_body("AanleverenVerzuimdagspecificatie"))
     meldingnummer, days = _only_call(counter, reached, "add_days")
     assert meldingnummer == "2026000042"
@@ -309,7 +302,7 @@ def test_a_day_specification_reaches_the_counter_day_by_day(app: Harness, counte
 
 
 def test_a_part_time_report_without_bsn_or_attachments_maps_to_none_and_nothing(
-    app: Harness, counter: Counter
+    app: FeatureOperations, counter: Counter
 ) -> None:
     request = _golden("IndienenVerzuimmelding.request.xml")
     bsn, bijlagen = request.find(f".//{{{TNS}}}Bsn"), request.find(ns.qn(TNS, "Bijlagen"))
@@ -328,7 +321,8 @@ def test_a_part_time_report_without_bsn_or_attachments_maps_to_none_and_nothing(
     assert (report.full_time, report.all_lessons_missed) == (False, True)
 
 
-def test_a_clone_without_the_optional_elements_leaves_them_to_the_counter(app: Harness, counter: Counter) -> None:
+def test_a_clone_without_the_optional_elements_leaves_them_to_the_counter(
+        app: FeatureOperations, counter: Counter) -> None:
     request = _golden("KlonenVerzuimmelding.request.xml")
     for name in ("Toelichting", "AlleLessenVerzuimd"):
         element = request.find(ns.qn(TNS, name))
@@ -358,7 +352,7 @@ def test_optional_elements_of_a_report_serialise_valid() -> None:
 
 
 @pytest.mark.parametrize("operation", ["SynchroniserenVerzuimmeldingen", "OphalenTerugmeldingen"])
-def test_an_empty_last_page_says_so(app: Harness, counter: Counter, operation: str) -> None:
+def test_an_empty_last_page_says_so(app: FeatureOperations, counter: Counter, operation: str) -> None:
     function = "synchronise" if operation == "SynchroniserenVerzuimmeldingen" else "replies"
     counter.results[function] = domain.Page((), 7, False)
     status, response, _ = _call(app, _request_body(operation))
@@ -371,7 +365,7 @@ def test_an_empty_last_page_says_so(app: Harness, counter: Counter, operation: s
 # --- Refusals ----------------------------------------------------------------------------------
 
 
-def test_a_counter_refusal_reaches_the_pipeline_untouched(app: Harness, counter: Counter) -> None:
+def test_a_counter_refusal_reaches_the_pipeline_untouched(app: FeatureOperations, counter: Counter) -> None:
     counter.results["read"] = UnknownReport()
     status, response, reached = _call(app, _request_body("OpvragenVerzuimmelding"))
     assert status.startswith("500") and response.tag == ns.FAULT_TAG
@@ -379,7 +373,7 @@ def test_a_counter_refusal_reaches_the_pipeline_untouched(app: Harness, counter:
     assert isinstance(error, UnknownReport) and error.code == "VZL-1012"
 
 
-def test_spyne_validation_refuses_before_the_counter(app: Harness, counter: Counter) -> None:
+def test_spyne_validation_refuses_before_the_counter(app: FeatureOperations, counter: Counter) -> None:
     request = _golden("AanleverenVerzuimdagspecificatie.request.xml")
     hour = request.find(f".//{{{TNS}}}Lesuur")
     assert hour is not None
