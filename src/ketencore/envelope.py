@@ -11,6 +11,7 @@ from lxml import etree
 from ketencore import names as ns
 from ketencore import wsse
 from ketencore.errors import ExchangeError
+from ketencore.profiles import DIGIKOPPELING_2W_BE, DIGIKOPPELING_2W_BE_S, Profile
 from ketencore.xmlparse import LIBXML
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
@@ -119,24 +120,42 @@ def check_request_addressing(envelope: Envelope, *, endpoint_path: str, requires
             )
 
 
-def write_reply(payload: etree._Element, *, action: str | None, relates_to: str | None,
-                signer: wsse.MessageSigner | None, now: datetime, confirm: str | None = None) -> bytes:
-    """A response envelope around *payload* (a response element or a soap:Fault).
+def check_no_addressing(envelope: Envelope, profile: Profile) -> None:
+    """A profile without WS-Addressing (MAGDA) refuses its headers rather than ignore them: a
+    client that sends them was built for another profile, and nothing it says there would count."""
+    for name in envelope.addressing:
+        raise ExchangeError("0010", f"wsa:{name} is not part of profile {profile.name}, which carries no "
+                            "WS-Addressing headers: the message's identity is in its Body.", field=name)
 
-    WS-Addressing Action (the fault action for a fault), a fresh MessageID, RelatesTo and To
-    (anonymous). With a *signer* (profile 2W-be-S) also a Timestamp, a SignatureConfirmation of
-    the request's SignatureValue *confirm* (WB014), and a signature over all of them and the Body.
-    Used by the server for every reply, and by the client library's receivers for theirs.
+
+def write_reply(payload: etree._Element, *, action: str | None, relates_to: str | None,
+                signer: wsse.MessageSigner | None, now: datetime, confirm: str | None = None,
+                profile: Profile | None = None) -> bytes:
+    """A response envelope around *payload* (a response element or a soap:Fault), as *profile* wants.
+
+    With WS-Addressing (the Digikoppeling profiles): Action (the fault action for a fault), a fresh
+    MessageID, RelatesTo and To (anonymous). With a *signer* also a Timestamp, a
+    SignatureConfirmation of the request's SignatureValue *confirm* where the profile confirms
+    (WB014), and a signature over all of them and the Body. Without *profile*, 2W-be-S when there
+    is a signer and 2W-be when not. Used by the server for every reply, and by the client
+    library's receivers for theirs.
     """
-    root = etree.Element(ns.ENVELOPE, nsmap={"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU})
+    if profile is None:
+        profile = DIGIKOPPELING_2W_BE_S if signer is not None else DIGIKOPPELING_2W_BE
+    if profile.signed != (signer is not None):
+        raise ValueError(f"profile {profile.name} {'needs a' if profile.signed else 'takes no'} signer")
+    nsmap = {"soapenv": ns.SOAP_ENV, "wsa": ns.WSA, "wsu": ns.WSU} if profile.addressing else {
+        "soapenv": ns.SOAP_ENV, "wsu": ns.WSU}
+    root = etree.Element(ns.ENVELOPE, nsmap=nsmap)
     header = etree.SubElement(root, ns.HEADER)
     body = etree.SubElement(root, ns.BODY)
     body.append(payload)
     if payload.tag == ns.FAULT_TAG or not action:
         action = FAULT_ACTION
     parts = [body]
-    for name, value in (("Action", action), ("MessageID", wsse.new_message_id()),
-                        ("RelatesTo", relates_to), ("To", ns.WSA_ANONYMOUS)):
+    addressing = (("Action", action), ("MessageID", wsse.new_message_id()), ("RelatesTo", relates_to),
+                  ("To", ns.WSA_ANONYMOUS)) if profile.addressing else ()
+    for name, value in addressing:
         if value:
             element = etree.SubElement(header, ns.qn(ns.WSA, name))
             element.text = value
@@ -147,7 +166,7 @@ def write_reply(payload: etree._Element, *, action: str | None, relates_to: str 
         stamp = wsse.new_timestamp(now)
         security.append(stamp)
         parts.append(stamp)
-        if confirm:
+        if confirm and profile.confirms_signature:
             confirmation = etree.SubElement(security, ns.qn(ns.WSSE11, "SignatureConfirmation"),
                                             {"Value": confirm}, nsmap={"wsse11": ns.WSSE11})
             parts.append(confirmation)

@@ -9,9 +9,9 @@ RelatesTo and SignatureConfirmation.
 
 1. a ``wsse:Security`` header is present (WB013, 0110);
 2. its ``wsu:Timestamp`` is well formed and fresh (WB002, 0115);
-3. the signature covers the Body, the Timestamp, every WS-Addressing header and any further part
-   the caller names, each at its own place, with allowed algorithms, and verifies (WB004-WB010,
-   0110-0118; :func:`ketencore.wsse.verify`);
+3. the signature covers the Body, the Timestamp, every WS-Addressing header (in a profile with
+   WS-Addressing) and any further part the caller names, each at its own place, with allowed
+   algorithms, and verifies (WB004-WB010, 0110-0118; :func:`ketencore.wsse.verify`);
 4. the signer's certificate chains to the trust store, is within its dates and not revoked (WT004,
    0114), and carries an OIN.
 
@@ -31,6 +31,7 @@ from lxml import etree
 from ketencore import wsse
 from ketencore.envelope import Envelope
 from ketencore.errors import ExchangeError
+from ketencore.profiles import DIGIKOPPELING_2W_BE_S, Profile
 from ketencore.trust import TrustStore, UntrustedCertificate
 
 
@@ -72,20 +73,23 @@ def verify_message(
     max_age: int,
     max_skew: int,
     also_signed: Mapping[str, etree._Element] | None = None,
+    profile: Profile = DIGIKOPPELING_2W_BE_S,
 ) -> VerifiedMessage:
     """Verify a signed envelope (see the module docstring); an :class:`ExchangeError` names the rule.
 
     ``now`` is real time: Timestamps are always checked against the wall clock, whatever a
     sandbox's business clock says. ``also_signed`` names further parts that must be signed at
-    their place (a response's SignatureConfirmation)."""
+    their place (a response's SignatureConfirmation). *profile* says whether the WS-Addressing
+    headers are among the parts (see :mod:`ketencore.profiles`)."""
     security = envelope.security
     if security is None:
-        raise ExchangeError("0110", "Profile 2W-be-S requires a wsse:Security header with a signature (WB013).",
-                            field="Security")
+        raise ExchangeError("0110", f"Profile {profile.name} requires a wsse:Security header with a signature "
+                            "(WB013).", field="Security")
     stamp = wsse.read_timestamp(security)
     wsse.check_freshness(stamp, now=now, max_age=max_age, max_skew=max_skew)
     required = {"Body": envelope.body, "Timestamp": stamp.element}
-    required.update({f"wsa:{name}": element for name, element in envelope.addressing.items()})
+    if profile.addressing:
+        required.update({f"wsa:{name}": element for name, element in envelope.addressing.items()})
     required.update(also_signed or {})
     verified = wsse.verify(envelope.root, security, required)
     try:

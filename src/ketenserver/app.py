@@ -73,7 +73,7 @@ class KetenApp:
         query = environ.get("QUERY_STRING", "").lower()
         if endpoint is not None and query in ("wsdl", "wsdl="):
             address = f"{self.base_url(environ)}{endpoint.path}"
-            return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, endpoint.profile, address))
+            return _xml(start_response, contracts.published_wsdl(endpoint.feature_key, endpoint.profile.name, address))
         if path.startswith("/xsd/") and _SCHEMA_NAME.match(path[5:]):
             try:
                 return _xml(start_response, contracts.xsd_path(path[5:]).read_bytes())
@@ -89,7 +89,7 @@ class KetenApp:
         base = self.base_url(environ)
         lines = ["ketenserver: chain test server (development use only)", ""]
         for endpoint in self.endpoints.values():
-            lines.append(f"{endpoint.feature_key:<20} {endpoint.profile:<8} {base}{endpoint.path}?wsdl")
+            lines.append(f"{endpoint.feature_key:<20} {endpoint.profile.name:<8} {base}{endpoint.path}?wsdl")
         return "\n".join(lines) + "\n"
 
     def base_url(self, environ: dict[str, Any]) -> str:
@@ -214,7 +214,7 @@ def create_app(settings: Settings, *, features: Iterable[Feature] | None = None,
         dispatch = feature_operations(feature).call
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
-                                contracts.schema_for(feature.key), dispatch)
+                                contracts.schema_for(feature.key), dispatch, feature.reference)
             endpoints[endpoint.path] = endpoint
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
     jobs: dict[str, BackgroundJob] = {}

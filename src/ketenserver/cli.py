@@ -87,7 +87,7 @@ def sandbox_banner(settings: Settings) -> str:
     lines = ["", f"Serving on {base}  (Ctrl+C stops)", "", "Services (WSDL):"]
     for feature in FEATURES:
         for profile in feature.profiles:
-            lines.append(f"  {feature.title} [{profile}]: {base}/{feature.key}/{profile}?wsdl")
+            lines.append(f"  {feature.title} [{profile.name}]: {base}/{feature.key}/{profile.name}?wsdl")
     lines += ["", f"Trust anchor:  {pki / 'DEV-ONLY-trust-bundle.pem'}", "Client certificates:"]
     for party in DEMO_PARTIES:
         lines.append(f"  {party.name} (OIN {party.oin}): {pki / f'DEV-ONLY-{party.key}.crt.pem'} "

@@ -27,7 +27,7 @@ class CallContext:
     sandbox clock (real time until a tester moves it, ``ketenserver clock``). Every time-dependent
     rule of every feature reads this, never the wall clock."""
     profile: str
-    """"2W-be-S" or "2W-be"."""
+    """The name of the endpoint's profile (``"2W-be-S"``, ``"2W-be"``, ``"MAGDA"``: :mod:`ketencore.profiles`)."""
     token_key: bytes = b""
     """Key for opaque tokens the server hands out and must recognise again (search page tokens).
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ketencore.faults import FaultSpec
+from ketencore.profiles import DIGIKOPPELING_2W_BE, DIGIKOPPELING_2W_BE_S, Profile
 
 if TYPE_CHECKING:
     from ketenserver.background import BackgroundContext, BackgroundJob
@@ -60,7 +61,13 @@ class Feature:
     written). Deterministic for a seed number; never commits (the caller owns the transaction).
     ``progress``, when given, is called as ``progress(done, total)`` as the work goes on (counts
     in the feature's own unit, e.g. companies), the last time with ``done == total``."""
-    profiles: tuple[str, ...] = ("2W-be-S", "2W-be")
+    profiles: tuple[Profile, ...] = (DIGIKOPPELING_2W_BE_S, DIGIKOPPELING_2W_BE)
+    """The security profiles it is offered in, each at ``/<key>/<profile.name>``
+    (:mod:`ketencore.profiles`); its WSDL publishes a port for each."""
+    reference: Callable[[Any], str] | None = None
+    """For a profile without WS-Addressing (MAGDA): reads a request's own reference from its
+    validated Body element (an lxml element), which then stands in for wsa:MessageID: retries
+    with the same reference get the stored reply, and the journal names it."""
     jobs: tuple[Job, ...] = ()
     published: tuple[str, ...] = ()
     """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the

@@ -157,7 +157,7 @@ class Refusals:
         self._signer = MessageSigner.from_pem(settings.server_key_path.read_bytes(),
                                               settings.server_cert_path.read_bytes())
         self._ready: dict[str, deque[tuple[float, Answer]]] = {
-            path: deque() for path, endpoint in endpoints.items() if endpoint.signed}
+            path: deque() for path, endpoint in endpoints.items() if endpoint.profile.signed}
         self._stock = stock
         self._clock = clock
         self._last_refusal = -STOCK_AGE
@@ -196,7 +196,8 @@ class Refusals:
             return "503 Service Unavailable", [*headers, ("Content-Type", "text/plain; charset=utf-8")], (
                 _BUSY.encode() + b"\n")
         body = write_reply(fault_body(fault_for(KetenError("0051", _BUSY))), action=None, relates_to=None,
-                           signer=self._signer if endpoint.signed else None, now=datetime.now(UTC))
+                           signer=self._signer if endpoint.profile.signed else None, now=datetime.now(UTC),
+                           profile=endpoint.profile)
         return "503 Service Unavailable", [*headers, ("Content-Type", "text/xml; charset=utf-8")], body
 
 

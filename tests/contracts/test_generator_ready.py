@@ -33,7 +33,7 @@ WSIMPORT = Path("/usr/bin/wsimport")
 XS = "http://www.w3.org/2001/XMLSchema"
 W = {"wsdl": ns.WSDL, "xs": XS}
 PUBLISHED = sorted(path.stem for path in (contracts.contracts_dir() / "wsdl").glob("*.wsdl"))
-SERVED = [(feature.key, profile) for feature in FEATURES for profile in feature.profiles]
+SERVED = [(feature.key, profile.name) for feature in FEATURES for profile in feature.profiles]
 
 
 def _qname(node: etree._Element, value: str) -> str:

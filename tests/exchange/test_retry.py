@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketencore import names as ns
+from ketencore.profiles import DIGIKOPPELING_2W_BE_S
 from ketenserver.contracts import WsdlOperation
 from ketenserver.exchange.pipeline import Endpoint
 from ketenserver.exchange.storage import JournalEntry, SeenSignature
@@ -64,7 +65,7 @@ def endpoint(counter):
     cancel = WsdlOperation(name="Annuleer", input_element=f"{{{NS}}}Annuleer",
                            output_element=f"{{{NS}}}RegisterResponse", action=f"{NS}:Annuleer",
                            output_action=f"{NS}:AnnuleerResponse", soap_action=f"{NS}:Annuleer")
-    return Endpoint("retry-test", "2W-be-S", {op.input_element: op for op in (operation, cancel)},
+    return Endpoint("retry-test", DIGIKOPPELING_2W_BE_S, {op.input_element: op for op in (operation, cancel)},
                     frozenset({"Register", "Annuleer"}), SCHEMA, counter)
 
 

@@ -4,10 +4,11 @@ For each POST to ``/<feature>/<profile>`` it
 
 1. reads at most ``max_request_bytes`` and parses them with the hardened parser;
 2. checks the envelope (one Body with one element, only WS-A and WS-Security headers), the
-   SOAPAction and WS-Addressing (WS002, WA001), and maps Action and Body to a WSDL operation;
-3. in profile 2W-be-S: Timestamp freshness (WB002), algorithms, that Body, Timestamp and every
-   WS-A header are signed at their own places (WB004), the signature itself (libxmlsec1), the
-   signer's certificate chain and CRL (WT004), that the signer is the TLS client or a registered
+   SOAPAction and, in a profile with it, WS-Addressing (WS002, WA001; refused in one without),
+   and maps Action and Body to a WSDL operation (profiles: :mod:`ketencore.profiles`);
+3. in a signed profile (2W-be-S, MAGDA): Timestamp freshness (WB002), algorithms, that Body,
+   Timestamp and every WS-A header are signed at their own places (WB004), the signature itself
+   (libxmlsec1), the signer's certificate chain and CRL (WT004), that the signer is the TLS client or a registered
    intermediary for it, and that the signature was not seen before (replay);
 4. validates the (signed copy of the) Body against the published XSD;
 5. answers a retry of a state-changing request (same MessageID) with the stored reply, or hands
@@ -38,9 +39,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketencore import wsse
-from ketencore.envelope import Envelope, check_request_addressing, read_envelope, write_reply
+from ketencore.envelope import Envelope, check_no_addressing, check_request_addressing, read_envelope, write_reply
 from ketencore.errors import ExchangeError, KetenError
 from ketencore.faults import Fault, fault_body, fault_for, internal_error
+from ketencore.profiles import Profile
 from ketencore.trust import TrustStore, oin_of
 from ketencore.validation import validate_payload
 from ketencore.verify import SignerNotTrusted, verify_message
@@ -54,8 +56,6 @@ from ketenserver.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SIGNED = "2W-be-S"
-UNSIGNED = "2W-be"
 REGISTRY_TTL = 5.0
 _READ_PIECE = 64 * 1024
 
@@ -72,21 +72,25 @@ class Endpoint:
     """One feature offered in one profile at ``/<feature>/<profile>``."""
 
     feature_key: str
-    profile: str
+    profile: Profile
     operations: dict[str, WsdlOperation]
     """By the Clark name of the request's Body element."""
     state_changing: frozenset[str]
     schema: etree.XMLSchema
     dispatch: Callable[[etree._Element, CallContext], etree._Element]
     """Runs the operation of a verified, validated Body element; returns the response element."""
+    reference: Callable[[etree._Element], str] | None = None
+    """In a profile without WS-Addressing: the message's own identity, read from the validated
+    Body (MAGDA's Referte); it stands in for wsa:MessageID (retries, the journal)."""
+
+    def __post_init__(self) -> None:
+        if not self.profile.addressing and self.reference is None:
+            raise ValueError(f"{self.path}: profile {self.profile.name} has no wsa:MessageID, so the feature "
+                             "must say where a message's reference is (Feature.reference)")
 
     @property
     def path(self) -> str:
-        return f"/{self.feature_key}/{self.profile}"
-
-    @property
-    def signed(self) -> bool:
-        return self.profile == SIGNED
+        return f"/{self.feature_key}/{self.profile.name}"
 
 
 @dataclass
@@ -171,7 +175,7 @@ class Pipeline:
     def _handle(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse,
                 request_id: str) -> list[bytes]:
         started = time.perf_counter()
-        exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile,
+        exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile.name,
                             request_id=request_id)
         answer = _Answer()
         try:
@@ -317,24 +321,31 @@ class Pipeline:
         so every reply after that point, a fault too, carries the SignatureConfirmation (WB014)."""
         tls_oin = self._tls_identity(environ, exchange)
         raw = self._read(environ, exchange)
+        profile = endpoint.profile
         envelope = read_envelope(parse_untrusted(raw))
-        exchange.message_id = envelope.wsa("MessageID")
+        if profile.addressing:
+            exchange.message_id = envelope.wsa("MessageID")
+        else:
+            check_no_addressing(envelope, profile)
         operation = self._operation(endpoint, envelope, environ)
         exchange.operation = operation.name
         changes_state = operation.name in endpoint.state_changing
-        check_request_addressing(envelope, endpoint_path=endpoint.path, requires_from=changes_state)
+        if profile.addressing:
+            check_request_addressing(envelope, endpoint_path=endpoint.path, requires_from=changes_state)
         now = self._clock()
         answer.action = operation.output_action
         organisation = tls_oin
         payload = envelope.payload
-        if endpoint.signed:
-            payload, organisation = self._verify(envelope, tls_oin, exchange, now, answer,
-                                                                 remember_now=changes_state)
+        if profile.signed:
+            payload, organisation = self._verify(envelope, tls_oin, exchange, now, answer, profile,
+                                                 remember_now=changes_state)
         exchange.organisation_oin = organisation
         # What was signed (exclusive C14N without comments) is what the operation reads: a comment
         # inside a value ("1012<!-- x --> AB") must not cut it short.
         etree.strip_tags(payload, etree.Comment)
         validate_payload(endpoint.schema, payload)
+        if endpoint.reference is not None and not profile.addressing:
+            exchange.message_id = endpoint.reference(payload)  # the XSD requires it: validated first
         if not self._registry(("organisation", organisation, "")):
             raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
                                 field="OIN")
@@ -349,7 +360,7 @@ class Pipeline:
                     return
             # business time runs on the organisation's sandbox clock; security stayed on real time
             call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
-                               now=storage.business_now(session, organisation, now), profile=endpoint.profile,
+                               now=storage.business_now(session, organisation, now), profile=profile.name,
                                token_key=self._token_key,
                                settings=self._settings)
             try:
@@ -385,8 +396,8 @@ class Pipeline:
         session.rollback()  # a fresh transaction sees what the original committed
         return storage.stored_reply(session, organisation, message_id)
 
-    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, answer: _Answer, *,
-                remember_now: bool) -> tuple[etree._Element, str]:
+    def _verify(self, envelope: Envelope, tls_oin: str, exchange: Exchange, now: datetime, answer: _Answer,
+                profile: Profile, *, remember_now: bool) -> tuple[etree._Element, str]:
         """Message security; returns the signed Body content and the organisation.
 
         Once the signature and its certificate verified, ``answer.confirm`` holds the
@@ -397,7 +408,7 @@ class Pipeline:
         """
         try:
             verified = verify_message(envelope, trust=self._trust, now=now, max_age=self._max_age,
-                                      max_skew=self._max_skew)
+                                      max_skew=self._max_skew, profile=profile)
         except SignerNotTrusted as error:
             exchange.signer_subject = describe(error.certificate)
             raise
@@ -465,4 +476,5 @@ class Pipeline:
             assert answer.payload is not None
             payload, action = answer.payload, answer.action
         return write_reply(payload, action=action, relates_to=answer.relates_to, confirm=answer.confirm,
-                           signer=self._signer if endpoint.signed else None, now=self._clock())
+                           signer=self._signer if endpoint.profile.signed else None, now=self._clock(),
+                           profile=endpoint.profile)
