@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketencore.errors import BusinessError
 from ketenserver.absence import counter, domain, handling, storage
+from ketenserver.absence.ports import DuplicateIdentity
 from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.context import CallContext
 from ketenserver.db import make_session_factory
@@ -144,12 +145,14 @@ def test_the_database_refuses_a_second_identical_row_by_itself(sessions: session
     report = new_report(attachments=())
     municipality = domain.Municipality("0344", "Utrecht")
     with sessions() as session:
-        storage.insert_report(session, SCHOOL, report, change=storage.next_change(session, SCHOOL), at=NOW,
-                              municipality=municipality, attachments=(), next_step_at=NOW)
+        book = storage.SqlReportBook(session, SCHOOL)
+        book.add_report(report, change=book.next_change(), at=NOW, municipality=municipality, attachments=(),
+                        next_step_at=NOW)
         session.commit()
-    with sessions() as session, pytest.raises(storage.DuplicateIdentity):
-        storage.insert_report(session, SCHOOL, report, change=storage.next_change(session, SCHOOL), at=NOW,
-                              municipality=municipality, attachments=(), next_step_at=NOW)
+    with sessions() as session, pytest.raises(DuplicateIdentity):
+        book = storage.SqlReportBook(session, SCHOOL)
+        book.add_report(report, change=book.next_change(), at=NOW, municipality=municipality, attachments=(),
+                        next_step_at=NOW)
     assert count_reports(sessions, report) == 1
 
 
@@ -302,7 +305,7 @@ def test_synchronising_pages_every_change_after_the_cursor_in_order(call: Call) 
 def _municipalities(sessions: sessionmaker[Session], clock: list[dt.datetime]) -> handling.Municipalities:
     import contextlib
 
-    return handling.Municipalities(sessions, rules=handling.Rules.from_settings(Settings()),
+    return handling.Municipalities(storage.units(sessions), rules=handling.Rules.from_settings(Settings()),
                                    clock=lambda: clock[0], writes=contextlib.nullcontext)
 
 

@@ -152,15 +152,15 @@ def test_concurrent_copies_of_one_report_make_one_report_and_one_refusal_naming_
 
 def test_a_failure_between_validation_and_commit_leaves_nothing(
         send: Send, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = storage.insert_report
+    original = storage.SqlReportBook.add_report
 
     def insert_then_fail(*args: Any, **kwargs: Any) -> Any:
         original(*args, **kwargs)
         raise RuntimeError("disk full")
 
     with Session(engine) as session:
-        before = storage.last_change(session, SCHOOL)
-    monkeypatch.setattr(storage, "insert_report", insert_then_fail)
+        before = storage.SqlReportBook(session, SCHOOL).last_change()
+    monkeypatch.setattr(storage.SqlReportBook, "add_report", insert_then_fail)
     bsn = valid_bsn(next(_seeds))
     response = send(submission(bsn))
     assert fault_code(response.content) == "0500"
@@ -168,7 +168,8 @@ def test_a_failure_between_validation_and_commit_leaves_nothing(
     monkeypatch.undo()
     assert reports_of(engine, bsn) == 0
     with Session(engine) as session:
-        assert storage.last_change(session, SCHOOL) == before  # the number it took went with the rollback
+        book = storage.SqlReportBook(session, SCHOOL)
+        assert book.last_change() == before  # the number it took went with the rollback
         assert session.scalar(select(func.count()).select_from(storage.AttachmentRow)
                               .join(storage.ReportRow).where(storage.ReportRow.student_key == f"B{bsn}")) == 0
     assert number_of(send(submission(bsn)))  # the same report is accepted afterwards

@@ -54,9 +54,9 @@ def _report(engine: Engine) -> str:
 
 def _status(engine: Engine, number: str) -> str:
     with Session(engine) as session:
-        row = storage.find_report(session, SCHOOL, number)
-        assert row is not None
-        return row.status
+        report = storage.SqlReportBook(session, SCHOOL).report(number)
+        assert report is not None
+        return report.status
 
 
 def test_moving_a_schools_clock_lets_its_municipality_take_reports_up_at_once(

@@ -48,12 +48,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Settings], Engine]) -> int:
+    from ketenserver.absence import storage
     from ketenserver.db import make_session_factory
 
     engine = engine_for(settings)
     sessions = make_session_factory(engine)
     now = dt.datetime.now(dt.UTC)
-    municipalities = handling.Municipalities(sessions, rules=handling.Rules.from_settings(settings),
+    municipalities = handling.Municipalities(storage.units(sessions), rules=handling.Rules.from_settings(settings),
                                              clock=lambda: dt.datetime.now(dt.UTC),
                                              writes=contextlib.nullcontext)  # the only writer here
     try:

@@ -4,7 +4,9 @@ Typed, and free of spyne and SQL: :mod:`~ketenserver.absence.counter` hands in p
 these functions check them and raise the errors of :mod:`~ketenserver.absence.errors`; the
 values the counter answers with are the frozen dataclasses here. The XSD refuses most shapes
 first; the checks here are the authority for the rules the XSD cannot express (check digits,
-dates against the counter's clock, ages, file contents).
+dates against the counter's clock, ages, file contents). What the counter needs from storage is
+written in these values too, as the ports of :mod:`~ketenserver.absence.ports`, so that storage
+depends on the domain and never the other way round.
 """
 
 from __future__ import annotations

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ketencore.faults import rule_faults
 from ketenserver.absence import commands, errors
-from ketenserver.absence.handling import make_municipalities
+from ketenserver.absence.handling import Municipalities, make_municipalities
 from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.feature import Feature, Job
 from ketenserver.settings import Settings
+
+if TYPE_CHECKING:
+    from ketenserver.background import BackgroundContext
 
 
 def _services() -> tuple[type, ...]:
@@ -19,6 +24,13 @@ def _services() -> tuple[type, ...]:
 
 def _tables() -> None:
     from ketenserver.absence import storage  # noqa: F401 (its tables join Base.metadata)
+
+
+def _municipalities(context: BackgroundContext) -> Municipalities:
+    """The municipalities' job, on units of work over the server's sessions (the ports' adapters)."""
+    from ketenserver.absence import storage
+
+    return make_municipalities(context, storage.units(context.sessions))
 
 
 def _municipality_interval(settings: Settings) -> float:
@@ -35,5 +47,5 @@ FEATURE = Feature(
     settings=AbsenceSettings,
     commands=commands.add_commands,
     tables=_tables,
-    jobs=(Job("duo-verzuimloket", make_municipalities, _municipality_interval),),
+    jobs=(Job("duo-verzuimloket", _municipalities, _municipality_interval),),
 )

@@ -13,6 +13,10 @@ A withdrawn report gets no further step. Clean-up (schoning) removes a report cl
 any reply at once with ``ketenserver duo terugmelden``. The serving process runs
 :meth:`Municipalities.run_once` every ``municipality_interval`` seconds; each step is one
 conditional change in its own transaction, so several processes may run it at once.
+
+Like the counter, this module reaches storage only through the ports of
+:mod:`~ketenserver.absence.ports` (the job is handed its units of work by ``feature.py``), so that
+its rules stay free of SQL and rows and dependencies point one way.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from ketenserver.absence import domain, storage
+from ketenserver.absence import domain
 from ketenserver.absence.errors import UnknownReport, WrongStatus
+from ketenserver.absence.ports import DueStep, ReportBook, ReportBooks, Units
 from ketenserver.absence.settings import AbsenceSettings
 from ketenserver.settings import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session  # only force_reply's parameter: this module uses no SQLAlchemy
+
     from ketenserver.background import BackgroundContext
 
 log = logging.getLogger(__name__)
@@ -75,24 +80,23 @@ class Rules:
                    dt.timedelta(days=own.cleanup_days))
 
 
-def give_reply(session: Session, row: storage.ReportRow, status: domain.Status, at: dt.datetime, rules: Rules,
-               explanation: str | None = None) -> domain.Reply:
-    """The municipality replies: a new status for the report, a reply row, and the next step."""
-    sequence = storage.next_change(session, row.organisation_oin)
-    handler = handler_for(row.municipality_code, row.municipality_name)
-    text = explanation or EXPLANATIONS[status]
-    storage.add_reply(session, row, sequence=sequence, status=status, handler=handler, explanation=text, at=at)
-    row.status, row.change_number = status, sequence
+def give_reply(book: ReportBook, meldingnummer: str, municipality: domain.Municipality, status: domain.Status,
+               at: dt.datetime, rules: Rules, explanation: str | None = None) -> domain.Reply:
+    """The municipality replies: a new status for the report, a reply to the school, and the next step."""
+    sequence = book.next_change()
+    reply = domain.Reply(sequence, meldingnummer, status, handler_for(municipality.code, municipality.name),
+                         explanation or EXPLANATIONS[status], at)
+    book.add_reply(reply)
     if status == domain.Status.IN_BEHANDELING:
-        row.next_step_at, row.closed_at = at + rules.close, None
+        book.set_status(meldingnummer, status, change=sequence, next_step_at=at + rules.close, closed_at=None)
     else:
-        row.next_step_at, row.closed_at = None, at
-    return domain.Reply(sequence, row.meldingnummer, status, handler, text, at)
+        book.set_status(meldingnummer, status, change=sequence, next_step_at=None, closed_at=at)
+    return reply
 
 
-def _next_status(row: storage.ReportRow) -> domain.Status:
-    if row.status == domain.Status.GEREGISTREERD:
-        return domain.Status.TER_KENNISGEVING if row.kind == "OVERIG" else domain.Status.IN_BEHANDELING
+def _next_status(step: DueStep) -> domain.Status:
+    if step.status == domain.Status.GEREGISTREERD:
+        return domain.Status.TER_KENNISGEVING if step.kind == "OVERIG" else domain.Status.IN_BEHANDELING
     return domain.Status.AFGESLOTEN
 
 
@@ -103,11 +107,12 @@ class Pass:
 
 
 class Municipalities:
-    """The background job: due municipality steps and clean-up, school by school."""
+    """The background job: due municipality steps and clean-up, school by school, in units of work
+    that *units* opens and commits (see :mod:`~ketenserver.absence.ports`)."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, rules: Rules, clock: Callable[[], dt.datetime],
+    def __init__(self, units: Units, *, rules: Rules, clock: Callable[[], dt.datetime],
                  writes: Callable[[], AbstractContextManager[object]]) -> None:
-        self._sessions = sessions
+        self._units = units
         self._rules = rules
         self._clock = clock
         self._writes = writes
@@ -115,8 +120,8 @@ class Municipalities:
     def run_once(self, only: str | None = None) -> Pass:
         """One pass over every school with work (or over *only*)."""
         replies = cleaned = 0
-        with self._sessions() as session:
-            schools = storage.schools(session) if only is None else [only]
+        with self._units() as books:
+            schools = books.schools() if only is None else [only]
         for oin in schools:
             r, c = self._school(oin)
             replies, cleaned = replies + r, cleaned + c
@@ -125,50 +130,61 @@ class Municipalities:
         return Pass(replies, cleaned)
 
     def _school(self, oin: str) -> tuple[int, int]:
-        with self._sessions() as session:  # most passes find nothing: look before taking the lock
-            now = storage.sandbox_now(session, oin, self._clock())
-            idle = (not storage.due_reports(session, oin, now, 1)
-                    and not storage.has_closed_before(session, oin, now - self._rules.cleanup))
+        with self._units() as books:  # most passes find nothing: look before taking the lock
+            book = books.book(oin)
+            now = book.now(self._clock())
+            idle = not book.due(now, 1) and not book.has_closed_before(now - self._rules.cleanup)
         if idle:
             return 0, 0
         replies = 0
         while True:
-            with self._writes(), self._sessions() as session:
-                storage.lock_school(session, oin)  # then read: another process may have acted already
-                now = storage.sandbox_now(session, oin, self._clock())
-                due = storage.due_reports(session, oin, now, BATCH)
-                for row in due:
-                    # A step is due at next_step_at, which may lie well before the clock: reply then.
-                    at = storage.aware(row.next_step_at) if row.next_step_at is not None else now
-                    give_reply(session, row, _next_status(row), at, self._rules)
-                session.commit()
+            with self._writes(), self._units() as books:
+                book = books.book(oin)
+                book.lock()  # then read: another process may have acted already
+                due = book.due(book.now(self._clock()), BATCH)
+                for step in due:
+                    # A step is due at its own time, which may lie well before the clock: reply then.
+                    give_reply(book, step.meldingnummer, step.municipality, _next_status(step), step.due_at,
+                               self._rules)
             replies += len(due)
             if not due:  # a report taken up may be due to close at once when the clock moved far
                 break
-        with self._writes(), self._sessions() as session:
-            now = storage.sandbox_now(session, oin, self._clock())
-            cleaned = storage.clean_up(session, oin, now - self._rules.cleanup)
-            session.commit()
+        with self._writes(), self._units() as books:
+            book = books.book(oin)
+            cleaned = book.clean_up(book.now(self._clock()) - self._rules.cleanup)
         return replies, cleaned
 
     def close(self) -> None:
         return None
 
 
-def make_municipalities(context: BackgroundContext) -> Municipalities:
-    return Municipalities(context.sessions, rules=Rules.from_settings(context.settings), clock=context.clock,
+def make_municipalities(context: BackgroundContext, units: Units) -> Municipalities:
+    """The feature's background job, on *units* over the server's sessions (see ``feature.py``)."""
+    return Municipalities(units, rules=Rules.from_settings(context.settings), clock=context.clock,
                           writes=context.writes)
+
+
+def reply_now(books: ReportBooks, meldingnummer: str, status: domain.Status, *, now: dt.datetime, rules: Rules,
+              explanation: str | None = None) -> domain.Reply:
+    """A tester makes the municipality reply now, in the caller's unit of work (the caller commits)."""
+    oin = books.school_of(meldingnummer)
+    if oin is None:
+        raise UnknownReport()
+    book = books.book(oin)
+    book.lock()  # then read: the school or the municipality may have acted already
+    report = book.report(meldingnummer)
+    if report is None:  # cleaned up meanwhile
+        raise UnknownReport()
+    if report.status == domain.Status.INGETROKKEN:
+        raise WrongStatus(report.status, "replied to")
+    return give_reply(book, report.meldingnummer, report.municipality, status, book.now(now), rules, explanation)
 
 
 def force_reply(session: Session, meldingnummer: str, status: domain.Status, *, now: dt.datetime, rules: Rules,
                 explanation: str | None = None) -> domain.Reply:
-    """A tester makes the municipality reply now (``ketenserver duo terugmelden``); the caller commits."""
-    row = storage.find_report_anywhere(session, meldingnummer)
-    if row is None:
-        raise UnknownReport()
-    storage.lock_school(session, row.organisation_oin)
-    session.refresh(row)
-    if row.status == domain.Status.INGETROKKEN:
-        raise WrongStatus(row.status, "replied to")
-    at = storage.sandbox_now(session, row.organisation_oin, now)
-    return give_reply(session, row, status, at, rules, explanation)
+    """:func:`reply_now` in *session*, the caller's unit of work (``ketenserver duo terugmelden``, tests).
+
+    The one place this module meets storage: it builds the port over the caller's session."""
+    from ketenserver.absence.storage import SqlReportBooks
+
+    return reply_now(SqlReportBooks(session), meldingnummer, status, now=now, rules=rules, explanation=explanation)

@@ -7,6 +7,10 @@ the request to :mod:`~ketenserver.absence.domain` values, call the operation of
 *bare*: the Body element of a request is the ``@rpc`` argument itself, named and namespaced as
 in ``xsd/duo-verzuimloket.xsd``; spyne dispatches on that element's QName. The counter is called
 through its module attribute, so a test can replace an operation.
+
+Storage is reached through ports (:mod:`~ketenserver.absence.ports`), as in the recognitions
+feature, so that only storage code knows SQLAlchemy; the counter builds its port over the call
+context's session in one place, so that an operation receives exactly the request's values.
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from ketenserver import identifiers
+from ketenserver.dates import DUTCH_TIME, dutch_date  # noqa: F401 (SBB judges days on the Dutch calendar)
 from ketenserver.recognitions.errors import (
     DateOutOfRange,
     InvalidCompanyName,
@@ -43,7 +43,6 @@ from ketenserver.recognitions.errors import (
     UnknownLeerbedrijf,
 )
 
-DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 MAX_MATCHES = 10
 MAX_NAME_LENGTH = 200
 MAX_HOUSE_NUMBER = 99999
@@ -54,13 +53,6 @@ class Signaalcode(IntEnum):
     NIET_ERKEND = 1
     NIET_GEVONDEN = 2
     MEERDERE = 3
-
-
-def dutch_date(moment: dt.datetime) -> dt.date:
-    """The calendar day in the Netherlands at *moment* (timezone-aware): the day a rule is judged on."""
-    if moment.tzinfo is None:
-        raise ValueError("a naive datetime has no Dutch date; pass an aware one (UTC)")
-    return moment.astimezone(DUTCH_TIME).date()
 
 
 # --- Postcode --------------------------------------------------------------------------------
