@@ -34,6 +34,7 @@ from typing import Any
 
 import xmlsec
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from lxml import etree
@@ -142,20 +143,27 @@ def element_id(element: etree._Element) -> str | None:
     return None
 
 
-def ids_of(root: etree._Element) -> dict[str, etree._Element]:
-    """Every Id in the document, whatever its attribute's namespace; duplicates are refused."""
+_ID_ATTRIBUTES = etree.XPath("descendant-or-self::*/@*[" + " or ".join(
+    f"local-name()='{name}'" for name in ID_ATTRIBUTE_NAMES) + "]")
+"""Every Id-like attribute of a tree, in any namespace, in document order (one pass in libxml2)."""
+
+
+def ids_of(root: etree._Element, attributes: list[Any] | None = None) -> dict[str, etree._Element]:
+    """Every Id in the document, whatever its attribute's namespace; duplicates are refused.
+
+    ``attributes``: the tree's Id attributes when the caller has them already."""
     found: dict[str, etree._Element] = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        for key, value in element.attrib.items():
-            if etree.QName(key).localname in ID_ATTRIBUTE_NAMES:
-                value = str(value)
-                if value in found:
-                    raise ExchangeError("0117", f"The Id {value!r} occurs more than once in the message.",
-                                        field="Id")
-                found[value] = element
+    for attribute in _id_attributes(root) if attributes is None else attributes:
+        value = str(attribute)
+        if value in found:
+            raise ExchangeError("0117", f"The Id {value!r} occurs more than once in the message.", field="Id")
+        found[value] = attribute.getparent()
     return found
+
+
+def _id_attributes(root: etree._Element) -> list[Any]:
+    """The Id attribute values (lxml "smart" strings: ``getparent()``, ``attrname``)."""
+    return [value for value in _ID_ATTRIBUTES(root) if isinstance(value, str)]  # type: ignore[union-attr]
 
 
 # --- verification ----------------------------------------------------------------------
@@ -186,8 +194,11 @@ def _token_key(token_text: str) -> tuple[x509.Certificate, xmlsec.Key]:
     """The certificate of a BinarySecurityToken and its key for libxmlsec1, once per certificate:
     the same few parties sign every message, and loading the key cost a third of a verification."""
     certificate = x509.load_der_x509_certificate(base64.b64decode(token_text))
-    key = xmlsec.Key.from_memory(certificate.public_bytes(serialization.Encoding.PEM),
-                                 xmlsec.constants.KeyDataFormatCertPem)
+    # Only the public key: libxmlsec1 copies the key into every context, and a key holding its
+    # certificate costs 0.05 ms a copy; the certificate's trust is this project's to check anyway.
+    public = certificate.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    key = xmlsec.Key.from_memory(public, xmlsec.constants.KeyDataFormatPem)
     return certificate, key
 
 
@@ -211,7 +222,7 @@ def _token(security: etree._Element, signature: etree._Element, ids: Mapping[str
     except ValueError:
         raise ExchangeError("0118", "The BinarySecurityToken does not hold a readable certificate.",
                             field="BinarySecurityToken") from None
-    except xmlsec.Error:
+    except (xmlsec.Error, UnsupportedAlgorithm):
         raise ExchangeError("0118", "The key of the certificate in the BinarySecurityToken cannot verify "
                             "signatures.", field="BinarySecurityToken") from None
 
@@ -246,12 +257,11 @@ def _check_signed_info(signature: etree._Element, context: xmlsec.SignatureConte
     return references
 
 
-def _register_ids(context: xmlsec.SignatureContext, ids: Mapping[str, etree._Element]) -> None:
-    for element in ids.values():
-        for key in element.attrib:
-            name = etree.QName(key)
-            if name.localname in ID_ATTRIBUTE_NAMES:
-                context.register_id(element, name.localname, name.namespace)
+def _register_ids(context: xmlsec.SignatureContext, attributes: list[Any]) -> None:
+    """Tell libxmlsec1 which attributes are Ids (it knows none of WS-Security's by itself)."""
+    for value in attributes:
+        name = etree.QName(value.attrname)
+        context.register_id(value.getparent(), name.localname, name.namespace)
 
 
 def verify(
@@ -287,7 +297,8 @@ def _verify(root: etree._Element, security: etree._Element, required: Mapping[st
     signature = signatures[0]
     context = xmlsec.SignatureContext()
     references = _check_signed_info(signature, context)
-    ids = ids_of(root)
+    attributes = _id_attributes(root)
+    ids = ids_of(root, attributes)
     referenced: dict[int, etree._Element] = {}
     for reference in references:
         uri = reference.get("URI", "")
@@ -303,7 +314,7 @@ def _verify(root: etree._Element, security: etree._Element, required: Mapping[st
             raise ExchangeError("0112", f"{name} is not signed at its place in the message (WB004).", field=name)
 
     certificate, context.key = _token(security, signature, ids)
-    _register_ids(context, ids)
+    _register_ids(context, attributes)
     try:
         context.verify(signature)
     except xmlsec.Error:

@@ -213,3 +213,44 @@ def test_unexpected_service_output_is_a_generic_server_fault(app, endpoint, pki)
     assert root.findtext(f".//{{{ns.SOAP_ENV}}}Fault/faultcode") == "soapenv:Server"
     faultstring = root.findtext(f".//{{{ns.SOAP_ENV}}}Fault/faultstring")
     assert "journal" in faultstring and "Onbekend" not in faultstring
+
+
+def _journal_of(engine, message_id: str) -> list[tuple[str, str | None]]:
+    with Session(engine) as session:
+        return [tuple(row) for row in session.execute(
+            select(JournalEntry.outcome, JournalEntry.fault_code).where(JournalEntry.message_id == message_id)
+            .order_by(JournalEntry.id))]
+
+
+def test_an_accepted_change_is_journaled_once_in_its_own_transaction(send, engine):
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    status, _ = send(message_id)
+    assert status.startswith("200") and _journal_of(engine, message_id) == [("accepted", None)]
+
+
+def test_a_change_whose_journal_entry_cannot_be_written_is_not_stored_either(send, counter, engine, app,
+                                                                             monkeypatch):
+    """Both or neither: the work, its stored reply and its journal entry commit together."""
+    from sqlalchemy.exc import OperationalError
+
+    from ketenserver.exchange.journal import Journal
+    from ketenserver.exchange.storage import StoredReply
+
+    def failing(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT INTO journal_entries ...", {}, Exception("disk I/O error"))
+
+    before = _work_rows(engine)
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    with monkeypatch.context() as patched:
+        patched.setattr(Journal, "add", failing)
+        status, body = send(message_id)
+    assert status.startswith("500") and fault_code(body) == "0051" and b"disk I/O" not in body
+    assert counter.calls == 1 and _work_rows(engine) == before  # the work was done, and rolled back
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(StoredReply)
+                              .where(StoredReply.message_id == message_id)) == 0
+    assert _journal_of(engine, message_id) == [("refused", "0051")]  # the refusal, journaled on its own
+    status, again = send(message_id)  # the retry the fault asks for does the work, once
+    assert status.startswith("200") and _nummer(again) is not None
+    assert counter.calls == 2 and _work_rows(engine) == before + 1
+    assert _journal_of(engine, message_id) == [("refused", "0051"), ("accepted", None)]

@@ -205,7 +205,7 @@ def _signed_message_id(body: bytes) -> str:
 def test_refusals_signed_ahead_are_each_unique_signed_and_fresh(settings, app):
     clock = _Clock()
     refusals = Refusals(app, settings, stock=3, clock=clock)
-    signed = sum(1 for endpoint in app.endpoints.values() if endpoint.signed)
+    signed = sum(1 for endpoint in app.endpoints.values() if endpoint.profile.signed)
     assert refusals.restock() == 3 * signed and refusals.restock() == 0  # filled, then full
     taken = [refusals.answer(PATH) for _ in range(5)]  # three from the stock, two signed on the spot
     for status, headers, body in taken:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver.exchange.storage import journal_and_remember, purge_journal
+from ketenserver.exchange.storage import add_journal_entry, add_seen_signature, journal_and_remember, purge_journal
 from ketenserver.logs import current_request_id, new_request_id
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,12 @@ def describe(certificate: x509.Certificate | None) -> str | None:
     """A certificate's identity for the journal: subject, issuer and serial; never key material."""
     if certificate is None:
         return None
+    return _described(certificate)
+
+
+@functools.lru_cache(maxsize=256)
+def _described(certificate: x509.Certificate) -> str:
+    """Once per certificate: the same few parties send every message."""
     return (f"{certificate.subject.rfc4514_string()} (issuer {certificate.issuer.rfc4514_string()}, "
             f"serial {certificate.serial_number:x})")[:500]
 
@@ -60,13 +67,9 @@ class Journal:
         self._cap = body_cap
         self._writes = writes
 
-    def record(self, exchange: Exchange, duration_ms: float, *, remember: tuple[str, datetime] | None = None
-               ) -> bool:
-        """Journal the exchange; with ``remember``, also record that signature for replay detection.
-
-        Returns False only when ``remember`` names a signature already seen (nothing is written).
-        """
-        values = {
+    def entry(self, exchange: Exchange, duration_ms: float) -> dict[str, object]:
+        """The journal row of an exchange: its names and codes, and its messages up to the cap."""
+        return {
             "request_id": exchange.request_id,
             "arrived_at": exchange.arrived_at,
             "duration_ms": duration_ms,
@@ -88,9 +91,26 @@ class Journal:
             "response": exchange.response[: self._cap],
             "body_cap": self._cap,
         }
+
+    def add(self, session: Session, exchange: Exchange, duration_ms: float, *,
+            remember: tuple[str, datetime] | None = None) -> None:
+        """Add the entry (and, with ``remember``, the signature to the replay memory) to *session*'s
+        transaction: the caller commits it with the exchange's own work, so both are stored or
+        neither. A signature seen before raises IntegrityError at the latest on commit."""
+        if remember is not None:
+            add_seen_signature(session, *remember)
+        add_journal_entry(session, self.entry(exchange, duration_ms))
+
+    def record(self, exchange: Exchange, duration_ms: float, *, remember: tuple[str, datetime] | None = None
+               ) -> bool:
+        """Journal the exchange in a transaction of its own (a refusal: nothing else to commit);
+        with ``remember``, also record that signature for replay detection.
+
+        Returns False only when ``remember`` names a signature already seen (nothing is written).
+        """
         try:
             with self._writes(), self._sessions() as session:
-                return journal_and_remember(session, values, remember)
+                return journal_and_remember(session, self.entry(exchange, duration_ms), remember)
         except Exception:  # the answer is already decided; losing a journal line must not change it
             log.exception("could not write journal entry for %s", exchange.endpoint)
             return True

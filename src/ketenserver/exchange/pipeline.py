@@ -8,14 +8,16 @@ For each POST to ``/<feature>/<profile>`` it
    and maps Action and Body to a WSDL operation (profiles: :mod:`ketencore.profiles`);
 3. in a signed profile (2W-be-S, MAGDA): Timestamp freshness (WB002), algorithms, that Body,
    Timestamp and every WS-A header are signed at their own places (WB004), the signature itself
-   (libxmlsec1), the signer's certificate chain and CRL (WT004), that the signer is the TLS client or a registered
-   intermediary for it, and that the signature was not seen before (replay);
+   (libxmlsec1), the signer's certificate chain and CRL (WT004), that the signer is the TLS
+   client or a registered intermediary for it, and that the signature was not seen before (replay);
 4. validates the (signed copy of the) Body against the published XSD;
 5. answers a retry of a state-changing request (same MessageID) with the stored reply, or hands
-   the signed Body element (the verified tree itself: parsed once) to the operation and commits
-   the unit of work;
-6. validates the response against the XSD, adds WS-A response headers, a Timestamp and a
-   SignatureConfirmation and signs it (faults too), and journals the exchange.
+   the signed Body element (the verified tree itself: parsed once) to the operation;
+6. validates the response against the XSD, adds what the profile wants (WS-A response headers,
+   a Timestamp, a SignatureConfirmation) and signs it (faults too);
+7. commits the unit of work and the exchange's journal entry in one transaction: an accepted
+   exchange is stored with its journal entry or not at all, and a refusal, which stores nothing,
+   is journaled on its own.
 
 Anything unexpected becomes fault 0500; the log keeps the detail, the wire never does.
 """
@@ -93,6 +95,36 @@ class Endpoint:
         return f"/{self.feature_key}/{self.profile.name}"
 
 
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _unavailable() -> KetenError:
+    return KetenError("0051", "The service is temporarily unavailable; nothing was stored. Retry later with "
+                      "the same MessageID.")
+
+
+def _discard(session: Session) -> None:
+    """Roll back what the unit did; a connection that is gone has nothing left to roll back."""
+    with contextlib.suppress(Exception):
+        session.rollback()
+
+
+@dataclass
+class _Unit:
+    """One exchange's unit of work: its session, and whether it holds the write lock yet (SQLite)."""
+
+    session: Session
+    held: contextlib.ExitStack
+    """Releases what the unit holds when the exchange is done."""
+    writing: bool = False
+
+    def write(self, writes: Callable[[], AbstractContextManager[object]]) -> None:
+        if not self.writing:
+            self.held.enter_context(writes())
+            self.writing = True
+
+
 @dataclass
 class _Answer:
     payload: etree._Element | None = None
@@ -101,6 +133,15 @@ class _Answer:
     confirm: str | None = None
     """The request's SignatureValue, echoed in a SignatureConfirmation (WB014)."""
     relates_to: str | None = None
+    on_conflict: Callable[[], etree._Element | None] | None = None
+    """For a state change: the stored reply of a concurrent retry whose commit came first."""
+
+
+def _refuse(exchange: Exchange, answer: _Answer, error: KetenError, verdict: str | None = None) -> None:
+    """Answer with the fault of *error*; the journal's verdict is its faultstring unless given."""
+    answer.payload, answer.fault = None, fault_for(error)
+    exchange.outcome, exchange.fault_code = "refused", answer.fault.spec.code
+    exchange.verdict = answer.fault.faultstring if verdict is None else verdict
 
 
 def request_digest(payload: etree._Element) -> str:
@@ -178,37 +219,20 @@ class Pipeline:
         exchange = Exchange(arrived_at=self._clock(), endpoint=endpoint.path, profile=endpoint.profile.name,
                             request_id=request_id)
         answer = _Answer()
-        try:
-            self._process(endpoint, environ, exchange, answer)
-            if exchange.outcome == "refused":  # the default; "retried" stays
-                exchange.outcome, exchange.verdict = "accepted", "accepted"
-        except KetenError as error:
-            answer.fault = fault_for(error)
-            exchange.outcome, exchange.fault_code = "refused", answer.fault.spec.code
-            exchange.verdict = answer.fault.faultstring
-        except OperationalError:
-            # The database went away mid-request: the unit of work was rolled back with its session.
-            log.exception("database unavailable on %s (message %s)", endpoint.path, exchange.message_id)
-            answer.fault = fault_for(KetenError("0051", "The service is temporarily unavailable; nothing was "
-                                                "stored. Retry later with the same MessageID."))
-            exchange.outcome, exchange.fault_code = "refused", "0051"
-            exchange.verdict = "database unavailable (see server log)"
-        except Exception:
-            log.exception("unexpected error on %s (message %s)", endpoint.path, exchange.message_id)
-            answer.fault = fault_for(internal_error())
-            exchange.outcome, exchange.fault_code = "refused", "0500"
-            exchange.verdict = "internal error (see server log)"
-        answer.relates_to = answer.relates_to or exchange.message_id
-        body = exchange.response = self._render(endpoint, answer)
-        remember = exchange.seen if answer.fault is None else None
-        if not self._journal.record(exchange, (time.perf_counter() - started) * 1000, remember=remember):
-            # A read-only request's signature is remembered with its journal entry (one write
-            # instead of two); seen before means this was a replay after all, and nothing changed.
-            replay = fault_for(_replay())
-            answer = _Answer(fault=replay, relates_to=exchange.message_id, confirm=answer.confirm)
-            exchange.outcome, exchange.fault_code, exchange.verdict = "refused", "0116", replay.faultstring
-            body = exchange.response = self._render(endpoint, answer)
-            self._journal.record(exchange, (time.perf_counter() - started) * 1000)
+        with contextlib.ExitStack() as held:
+            unit = _Unit(held.enter_context(self._sessions()), held)
+            self._answer(endpoint, environ, exchange, answer, unit)
+            answer.relates_to = answer.relates_to or exchange.message_id
+            exchange.response = self._render(endpoint, answer)
+            refused = answer.fault is not None
+            committed = not refused and self._commit(endpoint, unit, exchange, answer, started)
+            if not committed:
+                _discard(unit.session)  # a refusal leaves nothing behind
+        if not committed:  # journaled on its own, once the unit's lock and session are released
+            if not refused:  # the commit failed and the answer changed (see _commit)
+                exchange.response = self._render(endpoint, answer)
+            self._journal.record(exchange, _since(started))
+        body = exchange.response
         if log.isEnabledFor(logging.INFO):  # names and codes only: the journal entry has the messages
             log.info("%s %s %s", endpoint.path, exchange.operation or "-", exchange.outcome, extra={
                 "operation": exchange.operation, "outcome": exchange.outcome, "fault_code": exchange.fault_code,
@@ -217,6 +241,59 @@ class Pipeline:
         status = "500 Internal Server Error" if answer.fault else "200 OK"
         start_response(status, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
+
+    def _answer(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange, answer: _Answer,
+                unit: _Unit) -> None:
+        """Fill in ``answer``: the operation's response, or the fault that names the rule broken."""
+        try:
+            self._process(endpoint, environ, exchange, answer, unit)
+            if exchange.outcome == "refused":  # the default; "retried" stays
+                exchange.outcome, exchange.verdict = "accepted", "accepted"
+        except KetenError as error:
+            _refuse(exchange, answer, error)
+        except OperationalError:
+            # The database went away mid-request: the unit of work is rolled back with its session.
+            log.exception("database unavailable on %s (message %s)", endpoint.path, exchange.message_id)
+            _refuse(exchange, answer, _unavailable(), "database unavailable (see server log)")
+        except Exception:
+            log.exception("unexpected error on %s (message %s)", endpoint.path, exchange.message_id)
+            _refuse(exchange, answer, internal_error(), "internal error (see server log)")
+
+    def _commit(self, endpoint: Endpoint, unit: _Unit, exchange: Exchange, answer: _Answer, started: float
+                ) -> bool:
+        """Commit the exchange's work and its journal entry together: both or neither.
+
+        A read-only request's signature joins the replay memory in the same transaction. When the
+        commit fails, nothing of it is stored and ``answer`` changes (False): a signature seen
+        before makes it a replay after all (0116); a concurrent retry that committed its reply
+        first is answered with that reply; a database gone is 0051. The caller then journals the
+        new answer on its own.
+        """
+        session = unit.session
+        try:
+            unit.write(self._writes)
+            self._journal.add(session, exchange, _since(started), remember=exchange.seen)
+            session.commit()
+            return True
+        except IntegrityError:
+            _discard(session)
+            retried = answer.on_conflict() if exchange.seen is None and answer.on_conflict else None
+            if retried is not None:
+                answer.payload = retried
+            elif exchange.seen is not None:
+                _refuse(exchange, answer, _replay())
+            else:
+                log.exception("conflict on commit without a stored reply on %s", endpoint.path)
+                _refuse(exchange, answer, internal_error(), "internal error (see server log)")
+        except OperationalError:
+            _discard(session)
+            log.exception("database unavailable on commit on %s (message %s)", endpoint.path, exchange.message_id)
+            _refuse(exchange, answer, _unavailable(), "database unavailable (see server log)")
+        except Exception:
+            _discard(session)
+            log.exception("unexpected error on commit on %s (message %s)", endpoint.path, exchange.message_id)
+            _refuse(exchange, answer, internal_error(), "internal error (see server log)")
+        return False
 
     # -- inbound -----------------------------------------------------------------------------
 
@@ -316,9 +393,11 @@ class Pipeline:
                                 field="SOAPAction")
         return operation
 
-    def _process(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange, answer: _Answer) -> None:
-        """Fill in ``answer``. Its ``confirm`` is set as soon as the request's signature verified,
-        so every reply after that point, a fault too, carries the SignatureConfirmation (WB014)."""
+    def _process(self, endpoint: Endpoint, environ: dict[str, Any], exchange: Exchange, answer: _Answer,
+                 unit: _Unit) -> None:
+        """Fill in ``answer``, doing the work in ``unit`` (which :meth:`_commit` commits with the
+        journal entry). Its ``confirm`` is set as soon as the request's signature verified, so
+        every reply after that point, a fault too, carries the SignatureConfirmation (WB014)."""
         tls_oin = self._tls_identity(environ, exchange)
         raw = self._read(environ, exchange)
         profile = endpoint.profile
@@ -350,46 +429,44 @@ class Pipeline:
             raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
                                 field="OIN")
         digest = request_digest(payload) if changes_state else None
-        with self._writes() if changes_state else contextlib.nullcontext(), self._sessions() as session:
-            message_id = exchange.message_id or ""
-            if changes_state:
-                stored = storage.stored_reply(session, organisation, message_id)
-                if stored is not None:
-                    answer.payload = _retried(stored, operation, digest, exchange,
-                                              "retry answered with the stored reply")
-                    return
-            # business time runs on the organisation's sandbox clock; security stayed on real time
-            call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
-                               now=storage.business_now(session, organisation, now), profile=profile.name,
-                               token_key=self._token_key,
-                               settings=self._settings)
-            try:
-                answer.payload = endpoint.dispatch(payload, call)
-            except KetenError:
-                # A retry racing its original: the original held the rows first and committed its
-                # reply with its work, so this one broke a rule (e.g. a duplicate). Answer the retry.
-                stored = self._stored_after_refusal(session, organisation, message_id) if changes_state else None
-                if stored is None or stored.operation != operation.name:
-                    raise
-                answer.payload = _retried(stored, operation, digest, exchange,
-                                          "concurrent retry answered with the stored reply")
+        session = unit.session
+        if changes_state:
+            unit.write(self._writes)  # held until the work and its journal entry are committed
+        message_id = exchange.message_id or ""
+        if changes_state:
+            stored = storage.stored_reply(session, organisation, message_id)
+            if stored is not None:
+                answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply")
                 return
-            validate_payload(endpoint.schema, answer.payload, outbound=True)
-            if changes_state:
-                session.add(storage.StoredReply(
-                    organisation_oin=organisation, message_id=message_id, operation=operation.name,
-                    body=etree.tostring(answer.payload), created_at=now, request_digest=digest))
-            try:
-                session.commit()
-            except IntegrityError:
-                # A concurrent retry with the same MessageID committed first: answer with its reply.
-                session.rollback()
-                stored = storage.stored_reply(session, organisation, message_id) if changes_state else None
+        # business time runs on the organisation's sandbox clock; security stayed on real time
+        call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
+                           now=storage.business_now(session, organisation, now), profile=profile.name,
+                           token_key=self._token_key, settings=self._settings)
+        try:
+            answer.payload = endpoint.dispatch(payload, call)
+        except KetenError:
+            # A retry racing its original: the original held the rows first and committed its
+            # reply with its work, so this one broke a rule (e.g. a duplicate). Answer the retry.
+            stored = self._stored_after_refusal(session, organisation, message_id) if changes_state else None
+            if stored is None or stored.operation != operation.name:
+                raise
+            answer.payload = _retried(stored, operation, digest, exchange,
+                                      "concurrent retry answered with the stored reply")
+            return
+        validate_payload(endpoint.schema, answer.payload, outbound=True)
+        if changes_state:
+            session.add(storage.StoredReply(
+                organisation_oin=organisation, message_id=message_id, operation=operation.name,
+                body=etree.tostring(answer.payload), created_at=now, request_digest=digest))
+
+            def on_conflict() -> etree._Element | None:
+                """A concurrent retry with the same MessageID committed first: answer with its reply."""
+                stored = self._stored_after_refusal(session, organisation, message_id)
                 if stored is None:
-                    raise
-                answer.payload = _retried(stored, operation, digest, exchange,
-                                          "concurrent retry answered with the stored reply")
-        return
+                    return None
+                return _retried(stored, operation, digest, exchange, "concurrent retry answered with the stored reply")
+
+            answer.on_conflict = on_conflict
 
     @staticmethod
     def _stored_after_refusal(session: Session, organisation: str, message_id: str) -> storage.StoredReply | None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    bindparam,
     delete,
     insert,
     or_,
@@ -125,6 +126,8 @@ class JournalEntry(Base):
 
 _INSERT_SEEN = insert(SeenSignature.__table__)  # type: ignore[arg-type]  # a Table, typed as FromClause
 _INSERT_JOURNAL = insert(JournalEntry.__table__)  # type: ignore[arg-type]
+_SELECT_CLOCK = select(SandboxClock.offset_seconds).where(SandboxClock.organisation_oin == bindparam("oin"))
+"""On every request's path: one compiled statement, run on the connection (no ORM round)."""
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -186,7 +189,7 @@ def forget_expired_signatures(session: Session, now: datetime) -> None:
 
 def clock_offset(session: Session, oin: str) -> timedelta:
     """How far the organisation's sandbox clock runs ahead of real time (zero until moved)."""
-    value = session.scalar(select(SandboxClock.offset_seconds).where(SandboxClock.organisation_oin == oin))
+    value = session.connection().execute(_SELECT_CLOCK, {"oin": oin}).scalar()
     return timedelta(seconds=int(value or 0))
 
 
