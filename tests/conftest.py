@@ -1,5 +1,10 @@
 """Shared fixtures: a development PKI, a database (SQLite, or PostgreSQL when
-``KETENSERVER_TEST_DATABASE_URL`` is set), the app, and a real mutual-TLS server on loopback."""
+``KETENSERVER_TEST_DATABASE_URL`` is set), the app, and a real mutual-TLS server on loopback.
+
+Tests on the database itself take ``db_session``: a transaction of their own, rolled back at the
+end, filled by the factories of ``tests/factories.py``. Tests through the server (which sees
+only what is committed) keep apart by data of their own: fresh students, MessageIDs, companies.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,18 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
 
 from ketenserver.app import KetenApp, create_app
 from ketenserver.db import make_engine
+from ketenserver.exchange.storage import JournalEntry
 from ketenserver.pki import DevPki, init_dev_pki
 from ketenserver.sandbox import prepare_database
 from ketenserver.server import RunningServer, serve_in_thread
 from ketenserver.settings import Settings
 from ketenserver.spyne_compat import load_spyne
-from ketenserver.testing import scratch_database
+from ketenserver.testing import rolled_back_sessions, scratch_database
 
 load_spyne()  # the tests import spyne services directly; the server does this in create_app
 
@@ -56,6 +64,33 @@ def engine(settings: Settings) -> Iterator[Engine]:
     prepare_database(engine, companies=200)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def db_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test database inside one transaction of this test, rolled back afterwards:
+    for code under test that opens sessions of its own (a journal, a background job)."""
+    with rolled_back_sessions(engine) as sessions:
+        yield sessions
+
+
+@pytest.fixture
+def db_session(db_sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose writes, committed or not, are gone after the test (``session.commit()``
+    only releases a savepoint); the seeded rows are there, but a test builds its own."""
+    with db_sessions() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def journal_entry(engine: Engine):  # type: ignore[no-untyped-def]
+    """``journal_entry(message_id)``: the entry the server committed for the exchange with that MessageID."""
+
+    def read(message_id: str) -> JournalEntry:
+        with Session(engine) as session:
+            return factories.journalled(session, message_id)
+
+    return read
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """What tests, benchmarks and conformance scenarios share: signed WUS requests crafted by hand, a
-free port and a server that answers on it, valid identifiers, a scratch database.
+free port and a server that answers on it, valid identifiers, a scratch database, sessions whose
+commits are rolled back.
 
 The client library (``ketenclient``) is what a school system uses; :class:`RequestBuilder` gives
 testers full control instead: which parts are signed, the Timestamp's times, extra or missing
@@ -19,12 +20,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from ketencore import names as ns
 from ketencore.wsse import MessageSigner, new_message_id, utc_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 ALL_PARTS = ("Body", "Timestamp", "To", "From", "Action", "MessageID")
 
@@ -53,11 +58,16 @@ def wait_for_port(port: int, *, process: subprocess.Popen[bytes] | None = None, 
         time.sleep(0.1)
 
 
-def _tail(log: Path | None, lines: int = 40) -> str:
+def log_tail(log: Path | None, lines: int = 40) -> str:
+    """The last *lines* lines of a server's output file ("" when there is none), for a failure message."""
     if log is None or not log.exists():
         return ""
-    text = log.read_text(encoding="utf-8", errors="replace")
-    return "; its output ends:\n" + "\n".join(text.splitlines()[-lines:])
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def _tail(log: Path | None) -> str:
+    text = log_tail(log)
+    return "; its output ends:\n" + text if text else ""
 
 
 @dataclass
@@ -187,6 +197,61 @@ def scratch_database(server_url: str | None, label: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextlib.contextmanager
+def rolled_back_sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions whose every commit is undone: all of them work in one transaction of one connection,
+    rolled back when the block ends (a test's own data; ``db_session`` in ``tests/conftest.py``).
+
+    SQLAlchemy's "joining a session into an external transaction" recipe: the outer transaction
+    is begun on the connection, and each session opens a SAVEPOINT in it
+    (``join_transaction_mode="create_savepoint"``), so code under test may call
+    ``session.commit()`` (which releases the savepoint) and ``session.rollback()`` (which goes
+    back to it) as it does in production.
+
+    On SQLite the driver's legacy transaction control sends no BEGIN before a SAVEPOINT, so a
+    released savepoint would stay committed whatever the outer rollback does. As SQLAlchemy's
+    documentation prescribes ("Enabling Non-Legacy SQLite Transactional Modes"), the driver is
+    told to leave transactions alone (``isolation_level = None``) and the connection emits BEGIN
+    itself; both only on this one connection, restored before it goes back to the engine's pool,
+    which the application under test shares.
+
+    Hold no write through this connection while the server is asked to write: on SQLite the
+    server would wait for this transaction's lock.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    connection = engine.connect()
+    driver: Any = None  # the sqlite3 connection, while its transaction control is taken over
+    legacy_level: str | None = None
+    if engine.dialect.name == "sqlite":
+        import sqlite3
+
+        legacy = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", None)  # Python 3.12 and later
+        dbapi_connection = connection.connection.driver_connection
+        # A connection with PEP 249 transaction control (``autocommit=False``, Python 3.12 and
+        # later) begins transactions itself and nests SAVEPOINTs correctly: nothing to change.
+        if getattr(dbapi_connection, "autocommit", legacy) == legacy:
+            driver = dbapi_connection
+            legacy_level = driver.isolation_level
+            driver.isolation_level = None
+            event.listen(connection, "begin", _emit_begin)
+    outer = connection.begin()
+    try:
+        yield sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    finally:
+        if outer.is_active:
+            outer.rollback()
+        if driver is not None:
+            event.remove(connection, "begin", _emit_begin)
+            driver.isolation_level = legacy_level
+        connection.close()
+
+
+def _emit_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 # --- Students for absence reports ---------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenserver.cli import main
-from ketenserver.exchange.storage import JournalEntry, add_journal_entry
+from ketenserver.exchange.storage import JournalEntry
 
 ACTION = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1:VaststellenLeerbedrijf"
 
@@ -17,13 +17,7 @@ ACTION = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1:VaststellenLeerbedrijf"
 def _add(url: str, *, oin: str, arrived_at: datetime, count: int = 1) -> None:
     engine = create_engine(url)
     with Session(engine) as session:
-        for _ in range(count):
-            add_journal_entry(session, {
-                "request_id": uuid.uuid4().hex, "arrived_at": arrived_at, "duration_ms": 1.0, "endpoint": "/t",
-                "profile": "2W-be", "tls_oin": oin, "tls_subject": None, "signer_oin": None,
-                "signer_subject": None, "organisation_oin": oin, "operation": "Test", "message_id": None,
-                "outcome": "accepted", "verdict": "test", "fault_code": None, "request_size": 0, "request": b"",
-                "response_size": 0, "response": b"", "body_cap": 0})
+        factories.journal_entries(session, count, arrived_at=arrived_at, organisation=oin, tls=oin, profile="2W-be")
         session.commit()
     engine.dispose()
 
@@ -36,12 +30,10 @@ def _count(url: str) -> int:
     return count
 
 
-def test_request_id_from_a_log_line_shows_the_entry(settings, post, builder_for, payload, engine, capsys):
+def test_request_id_from_a_log_line_shows_the_entry(settings, post, builder_for, payload, journal_entry, capsys):
     built = builder_for("school-25LX").build(payload(), action=ACTION)
     assert post(built.bytes()).status_code == 200
-    with Session(engine) as session:
-        request_id = session.scalars(select(JournalEntry.request_id)
-                                     .where(JournalEntry.message_id == built.message_id)).one()
+    request_id = journal_entry(built.message_id).request_id
     url = ["--database-url", settings.effective_database_url]
     assert main([*url, "journal", "--request-id", request_id]) == 0
     shown = capsys.readouterr().out
@@ -52,7 +44,7 @@ def test_request_id_from_a_log_line_shows_the_entry(settings, post, builder_for,
 
 def test_purge_an_organisation(settings, capsys):
     url = settings.effective_database_url
-    oin, other = (f"8{uuid.uuid4().int % 10**19:019d}" for _ in range(2))
+    oin, other = factories.fresh_oin(), factories.fresh_oin()  # the command itself removes their entries
     _add(url, oin=oin, arrived_at=datetime.now(UTC), count=2)
     _add(url, oin=other, arrived_at=datetime.now(UTC))
     assert main(["--database-url", url, "journal", "purge", "--oin", oin]) == 0

@@ -7,10 +7,10 @@ Offers are crafted with :class:`ketenserver.testing.RequestBuilder`, signed with
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from lxml import etree
+from tests import factories
 
 from ketenclient import Credentials, Mutatie, MutatieOntvanger
 from ketenclient.security import WusSignature
@@ -21,20 +21,18 @@ from ketenserver.pki import SERVER_OIN, DevPki
 from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 from ketenserver.testing import RequestBuilder, fault_code, fault_text
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "sbb-mutatieontvanger"
 ADDRESS = "https://127.0.0.1:9443/sbb-mutaties/2W-be-S"
 ACTION = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1:AanbiedenMutatie"
 RECEIVER_NS = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1"
 
 
 def _offer() -> etree._Element:
-    return etree.parse(str(GOLDEN / "AanbiedenMutatie.request.xml")).getroot()
+    return factories.golden("sbb-mutatieontvanger", "AanbiedenMutatie.request.xml")
 
 
 @pytest.fixture
 def school(pki: DevPki) -> Credentials:
-    files = pki.party("school-25LX")
-    return Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
+    return factories.credentials(pki, "school-25LX")
 
 
 @pytest.fixture
@@ -148,7 +146,6 @@ def test_an_invalid_mutation_is_refused_by_the_contract(receiver, received, sbb)
 
 
 def test_the_receiver_needs_crls_to_check_sbb(pki: DevPki) -> None:
-    files = pki.party("school-25LX")
-    without = Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle)
+    without = factories.credentials(pki, "school-25LX", crls=False)
     with pytest.raises(ValueError, match="CRL"):
         MutatieOntvanger(without, print)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import zeep
 from lxml import etree
+from tests import factories
 
 from ketenclient import (
     Behandelaar,
@@ -50,13 +51,12 @@ from ketenclient.base import ZEEP_SETTINGS
 from ketenclient.verzuim_sync import melding_naar_json, melding_uit_json
 from ketenserver import contracts
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "duo-verzuimloket"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 TNS = "urn:ketenserver:duo:verzuimloket:1"
 
 
 def _golden(name: str) -> etree._Element:
-    return etree.parse(str(GOLDEN / name), etree.XMLParser(remove_blank_text=True)).getroot()
+    return factories.golden("duo-verzuimloket", name, remove_blank_text=True)
 
 
 def _shape(element: etree._Element) -> tuple[Any, ...]:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from tests import factories
 
 from ketenserver import contracts
 from ketenserver.recognitions import agreements
 from ketenserver.recognitions.delivery import ACTION, RECEIVER_CONTRACT, offer_payload
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / RECEIVER_CONTRACT
+GOLDEN = factories.GOLDEN / RECEIVER_CONTRACT
 TNS = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1"
 
 
@@ -36,7 +37,7 @@ def test_what_the_deliverer_offers_is_the_golden_offer() -> None:
                                    "Voldoet niet meer aan de veiligheidsvoorschriften.",
                                    dt.date(2025, 3, 1))
     offer = offer_payload(agreements.Delivery(1, "0000000700025LX00000", "https://x.example/", 1, mutation))
-    golden = etree.parse(str(GOLDEN / "AanbiedenMutatie.request.xml")).getroot()
+    golden = factories.golden(RECEIVER_CONTRACT, "AanbiedenMutatie.request.xml")
     def content(root: etree._Element) -> list[tuple[str, str]]:  # prefixes and layout aside
         return [(e.tag, (e.text or "").strip()) for e in root.iter()]
 
@@ -44,7 +45,7 @@ def test_what_the_deliverer_offers_is_the_golden_offer() -> None:
 
 
 def test_the_schema_refuses_a_mutation_without_its_volgnummer() -> None:
-    root = etree.parse(str(GOLDEN / "AanbiedenMutatie.request.xml")).getroot()
+    root = factories.golden(RECEIVER_CONTRACT, "AanbiedenMutatie.request.xml")
     mutatie = root.find(f"{{{TNS}}}Mutatie")
     assert mutatie is not None
     mutatie.remove(mutatie[0])

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
 
 from ketencore import names as ns
 from ketencore.errors import BusinessError
@@ -36,7 +37,7 @@ from spyne.util.xml import get_object_as_xml  # noqa: E402
 KEY = "sbb-erkenningen"
 TNS = SBB_NAMESPACE
 XS = "http://www.w3.org/2001/XMLSchema"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / KEY
+GOLDEN = factories.GOLDEN / KEY
 NOW = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 
 
@@ -88,7 +89,7 @@ def _request(name: str, postcode: str, house_number: int | None = None) -> bytes
 
 
 def _golden(name: str) -> etree._Element:
-    return etree.parse(str(GOLDEN / name)).getroot()
+    return factories.golden(KEY, name)
 
 
 def _shape(element: etree._Element) -> tuple[Any, ...]:
@@ -164,7 +165,7 @@ def test_spyne_answers_each_outcome_valid_and_as_the_golden_message(
     app: FeatureOperations, sessions: sessionmaker[Session], outcome: str, request_body: bytes | None
 ) -> None:
     if request_body is None:
-        request_body = (GOLDEN / "VaststellenLeerbedrijf.request.xml").read_bytes().split(b"?>", 1)[1]
+        request_body = factories.golden_body(KEY, "VaststellenLeerbedrijf.request.xml")
     status, response, reached = _call(app, sessions, request_body)
     assert status.startswith("200"), etree.tostring(response)
     assert "error" not in reached
@@ -215,7 +216,7 @@ def test_the_golden_requests_are_answered_as_their_first_golden_response(
 ) -> None:
     for operation, outcome in (("NatrekkenErkenning", "erkend"), ("OpvragenDetailgegevens", "gevonden"),
                                ("OpvragenErkenningen", "gevonden")):
-        body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
+        body = factories.golden_body(KEY, f"{operation}.request.xml")
         _, response, _ = _call(app, sessions, body)
         assert _shape(response) == _shape(_golden(f"{operation}Response.{outcome}.xml")), operation
 
@@ -232,7 +233,7 @@ def test_golden_requests_of_state_changing_operations_get_their_golden_reply(
     app: FeatureOperations, sessions: sessionmaker[Session], operation: str, outcome: str
 ) -> None:
     """On the fresh contract database (each call rolled back), so ids and references start at 1."""
-    body = (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
+    body = factories.golden_body(KEY, f"{operation}.request.xml")
     status, response, reached = _call(app, sessions, body)
     assert status.startswith("200") and "error" not in reached, etree.tostring(response)
     _assert_valid(response)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketencore import names as ns
 from ketenserver import contracts
@@ -38,7 +39,7 @@ from spyne.util.xml import get_object_as_xml  # noqa: E402
 KEY = "duo-verzuimloket"
 TNS = DUO_NAMESPACE
 XS = "http://www.w3.org/2001/XMLSchema"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / KEY
+GOLDEN = factories.GOLDEN / KEY
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 
 
@@ -182,11 +183,11 @@ def _call(application: FeatureOperations, body: bytes) -> tuple[str, etree._Elem
 
 
 def _golden(name: str) -> etree._Element:
-    return etree.parse(str(GOLDEN / name)).getroot()
+    return factories.golden(KEY, name)
 
 
 def _request_body(operation: str) -> bytes:
-    return (GOLDEN / f"{operation}.request.xml").read_bytes().split(b"?>", 1)[1]
+    return factories.golden_body(KEY, f"{operation}.request.xml")
 
 
 def _shape(element: etree._Element) -> tuple[Any, ...]:

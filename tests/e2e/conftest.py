@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-
-from ketenserver.recognitions import domain
-from ketenserver.recognitions.storage import RecognitionModel, current_on
-
-TODAY = domain.dutch_date(dt.datetime.now(dt.UTC))
-PAST = TODAY - dt.timedelta(days=60)
-START = TODAY + dt.timedelta(days=7)
-END = START + dt.timedelta(days=180)
+from tests import factories
 
 
 @pytest.fixture(scope="session")
 def recognitions(engine: Engine) -> Iterator[tuple[str, str]]:
-    """(leerbedrijf_id, crebo) recognised from PAST until after END, one per generated company
-    (ids from 100000100): withdrawing one changes nothing another test relies on."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(RecognitionModel.leerbedrijf_id, RecognitionModel.crebo)
-            .where(RecognitionModel.leerbedrijf_id >= "100000100", current_on(PAST), current_on(TODAY),
-                   current_on(END))
-            .order_by(RecognitionModel.leerbedrijf_id.desc(), RecognitionModel.crebo)
-        ).all()
-    pairs = list({r[0]: (r[0], r[1]) for r in rows}.values())
-    assert len(pairs) > 20
-    return iter(pairs)
+    """``next(recognitions)``: (leerbedrijf_id, crebo) of a company of the tests' own, recognised for
+    a qualification of its own since :data:`factories.RECOGNISED_FROM` and open-ended. Each is made when
+    asked for and committed (the server must see it), so withdrawing one changes nothing another
+    test relies on."""
+
+    def made() -> Iterator[tuple[str, str]]:
+        while True:
+            with Session(engine, expire_on_commit=False) as session:
+                qualification = factories.qualification(session)
+                company = factories.company(session, recognised_for=[qualification])
+                assert [r.end_date for r in company.recognitions] == [None]
+                session.commit()
+            yield company.leerbedrijf_id, qualification.crebo
+
+    return made()

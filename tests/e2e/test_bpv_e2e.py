@@ -1,19 +1,20 @@
 """Placement agreements, nominations and mutations through the client, over the real server.
 
-Each test takes a recognition of its own among the generated companies (ids from 100000100),
-so withdrawing one changes nothing another test relies on.
+Each test takes a recognition of its own (``recognitions``: a company the tests made), so
+withdrawing one changes nothing another test relies on; the refusals use the documented demo
+companies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests import factories
 
-from ketenclient import ClientFault, Credentials, SbbErkenningenClient
+from ketenclient import ClientFault, SbbErkenningenClient
 from ketenserver.cli import main
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel, MutationModel
@@ -25,9 +26,7 @@ END = START + dt.timedelta(days=180)
 
 
 def _client(base_url, pki, party: str) -> SbbErkenningenClient:
-    files = pki.party(party)
-    credentials = Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
-    return SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", credentials)
+    return SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", factories.credentials(pki, party))
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +47,10 @@ def _agreements(engine, leerbedrijf_id: str) -> int:
                               .where(AgreementModel.leerbedrijf_id == leerbedrijf_id)) or 0
 
 
-_students = (f"S{n:05d}" for n in itertools.count(1))
-
-
 def test_register_amend_end_and_list(school, recognitions):
     leerbedrijf_id, crebo = next(recognitions)
-    agreement = school.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END, "BOL")
+    student = factories.student_number()
+    agreement = school.registreren_bpv_overeenkomst(student, leerbedrijf_id, crebo, START, END, "BOL")
     assert (agreement.leerbedrijf_id, agreement.crebo, agreement.leerweg) == (leerbedrijf_id, crebo, "BOL")
     assert agreement.einddatum is None
     amended = school.wijzigen_bpv_overeenkomst(agreement.overeenkomst_id, leerweg="BBL",
@@ -70,7 +67,7 @@ def test_register_amend_end_and_list(school, recognitions):
 
 def test_listing_pages_through_running_agreements(school, recognitions):
     leerbedrijf_id, crebo = next(recognitions)
-    made = {school.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END,
+    made = {school.registreren_bpv_overeenkomst(factories.student_number(), leerbedrijf_id, crebo, START, END,
                                                 "BBL").overeenkomst_id for _ in range(3)}
     seen, after = [], None
     while True:
@@ -99,7 +96,8 @@ def test_a_retry_with_the_same_message_id_registers_one_agreement(school, engine
 
 def test_another_schools_agreement_is_invisible_and_unchangeable(school, other, recognitions):
     leerbedrijf_id, crebo = next(recognitions)
-    agreement = school.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END, "BOL")
+    student = factories.student_number()
+    agreement = school.registreren_bpv_overeenkomst(student, leerbedrijf_id, crebo, START, END, "BOL")
     visible = {a.overeenkomst_id for a in other.opvragen_bpv_overeenkomsten().overeenkomsten}
     assert agreement.overeenkomst_id not in visible
     for attempt in (lambda: other.wijzigen_bpv_overeenkomst(agreement.overeenkomst_id, leerweg="BBL"),
@@ -164,8 +162,8 @@ def test_a_withdrawal_reaches_only_the_school_with_a_running_agreement(school, o
     leerbedrijf_id, crebo = next(recognitions)
     school.aanmelden_mutatieabonnement()
     other.aanmelden_mutatieabonnement()
-    school.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END, "BOL")
-    ended = other.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, PAST, END, "BOL")
+    school.registreren_bpv_overeenkomst(factories.student_number(), leerbedrijf_id, crebo, START, END, "BOL")
+    ended = other.registreren_bpv_overeenkomst(factories.student_number(), leerbedrijf_id, crebo, PAST, END, "BOL")
     other.beeindigen_bpv_overeenkomst(ended.overeenkomst_id, PAST + dt.timedelta(days=1), "student gestopt")
     assert main(["--database-url", settings.effective_database_url, "sbb", "intrekken", "--leerbedrijf-id",
                  leerbedrijf_id, "--crebo", crebo, "--reden", "voldoet niet meer aan veiligheidseisen"]) == 0
@@ -185,7 +183,7 @@ def test_fetch_after_a_cursor_in_pages_until_acknowledged(school, settings, reco
     url = settings.effective_database_url
     lapsed = [next(recognitions) for _ in range(3)]
     for leerbedrijf_id, crebo in lapsed:
-        school.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END, "BBL")
+        school.registreren_bpv_overeenkomst(factories.student_number(), leerbedrijf_id, crebo, START, END, "BBL")
         assert main(["--database-url", url, "sbb", "beeindigen", "--leerbedrijf-id", leerbedrijf_id,
                      "--crebo", crebo, "--reden", "bedrijf gestopt"]) == 0
     position = school.opvragen_abonnementen()[0].bevestigd_tot

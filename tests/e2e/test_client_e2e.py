@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import requests
+from tests import factories
 
 from ketenclient import (
     ClientFault,
@@ -19,8 +20,7 @@ from ketenclient import (
 
 @pytest.fixture(scope="module")
 def credentials(pki):
-    school = pki.party("school-25LX")
-    return Credentials.from_pem(school.chain, school.key, trust=pki.trust_bundle, crls=[pki.crl])
+    return factories.credentials(pki, "school-25LX")
 
 
 @pytest.fixture(scope="module", params=["2W-be-S", "2W-be"])

@@ -8,26 +8,25 @@ judge each other's Timestamps consistently.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import socket
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests import factories
 
-from ketenclient import ClientFault, Credentials, Mutatie, MutatieOntvanger, SbbErkenningenClient, serve_ontvanger
+from ketenclient import ClientFault, Mutatie, MutatieOntvanger, SbbErkenningenClient, serve_ontvanger
 from ketenserver.cli import main
 from ketenserver.exchange.storage import JournalEntry
 from ketenserver.pki import SERVER_OIN
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import MutationModel, SubscriptionModel
 from ketenserver.recognitions.delivery import MutationDeliverer, make_deliverer
+from ketenserver.testing import free_port
 
 TODAY = domain.dutch_date(dt.datetime.now(dt.UTC))
 START = TODAY + dt.timedelta(days=7)
 END = START + dt.timedelta(days=180)
-_students = (f"P{n:05d}" for n in itertools.count(1))
 
 
 class Clock:
@@ -38,16 +37,11 @@ class Clock:
         return dt.datetime.now(dt.UTC) + self.offset
 
 
-def _credentials(pki, party: str) -> Credentials:
-    files = pki.party(party)
-    return Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
-
-
 class School:
     """A school system: its SBB client, its receiver on a socket, and what the receiver processed."""
 
     def __init__(self, base_url, pki, party: str, clock: Clock) -> None:
-        self.credentials = _credentials(pki, party)
+        self.credentials = factories.credentials(pki, party)
         self.oin = self.credentials.oin
         self.client = SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", self.credentials)
         self.received: list[Mutatie] = []
@@ -100,7 +94,7 @@ def other(base_url, pki, clock):
 
 def _withdraw(settings, school: School, recognitions) -> tuple[str, str]:
     leerbedrijf_id, crebo = next(recognitions)
-    school.client.registreren_bpv_overeenkomst(next(_students), leerbedrijf_id, crebo, START, END, "BOL")
+    school.client.registreren_bpv_overeenkomst(factories.student_number(), leerbedrijf_id, crebo, START, END, "BOL")
     assert main(["--database-url", settings.effective_database_url, "sbb", "intrekken", "--leerbedrijf-id",
                  leerbedrijf_id, "--crebo", crebo, "--reden", "geen begeleiding meer"]) == 0
     return leerbedrijf_id, crebo
@@ -183,9 +177,7 @@ def test_a_failed_delivery_is_retried_with_growing_pauses_until_acknowledged(
 def test_an_unreachable_address_fails_and_a_new_address_is_tried_at_once(
         school, deliverer, engine, settings, recognitions):
     _until_idle(deliverer)
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = f"https://127.0.0.1:{probe.getsockname()[1]}/sbb-mutaties/2W-be-S"
+    closed = f"https://127.0.0.1:{free_port()}/sbb-mutaties/2W-be-S"  # a port nobody listens on
     school.client.wijzigen_mutatieabonnement(closed)
     _withdraw(settings, school, recognitions)
     failed = deliverer.run_once()
@@ -203,7 +195,8 @@ def test_an_unreachable_address_fails_and_a_new_address_is_tried_at_once(
     ("http://school.example/mutaties", "0004"),  # the schema already asks for https
 ])
 def test_an_address_sbb_cannot_deliver_to_is_refused(base_url, pki, address, code):
-    with SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", _credentials(pki, "school-25LX")) as client:
+    credentials = factories.credentials(pki, "school-25LX")
+    with SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", credentials) as client:
         client.aanmelden_mutatieabonnement()
         with pytest.raises(ClientFault) as caught:
             client.wijzigen_mutatieabonnement(address)
@@ -211,7 +204,7 @@ def test_an_address_sbb_cannot_deliver_to_is_refused(base_url, pki, address, cod
 
 
 def test_changing_the_address_needs_a_subscription(base_url, pki):
-    credentials = _credentials(pki, "vendor-hosting")
+    credentials = factories.credentials(pki, "vendor-hosting")
     with SbbErkenningenClient(f"{base_url}/sbb-erkenningen/2W-be-S", credentials) as client, \
             pytest.raises(ClientFault) as caught:
         client.wijzigen_mutatieabonnement("https://vendor.example/mutaties")
@@ -223,7 +216,7 @@ def test_an_answer_signed_by_another_party_does_not_acknowledge(school, delivere
     """A receiver at the school's address that answers with someone else's certificate (here school 30AB's)
     is not the school: the offer stays unacknowledged and is offered again."""
     _until_idle(deliverer)
-    impostor_credentials = _credentials(pki, "school-30AB")
+    impostor_credentials = factories.credentials(pki, "school-30AB")
     impostor_received: list[Mutatie] = []
     impostor = serve_ontvanger(MutatieOntvanger(impostor_credentials, impostor_received.append,
                                                 sbb_oin=SERVER_OIN, clock=clock), impostor_credentials)

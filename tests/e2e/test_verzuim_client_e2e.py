@@ -1,6 +1,6 @@
 """DUO Verzuimloket through the client and its synchroniser, over the real server with mutual TLS.
 
-Every test reports students of its own (BSNs made with the 11-test from a counter), so the
+Every test reports students of its own (fresh BSNs: ``factories.bsn``), so the
 counter's one-report-per-student-kind-and-period rule (VZL-1015) never joins two tests. Periods
 lie in the past of the real clock; a school's sandbox clock only ever runs ahead of it, so they
 never lie in the future of the counter either.
@@ -11,17 +11,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenclient import (
     Bijlage,
     ClientFault,
-    Credentials,
     Dagspecificatie,
     Gemeente,
     Leerling,
@@ -49,22 +47,8 @@ PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
 UTRECHT = Gemeente("0344", "Utrecht")
 
 
-def _bsns() -> Iterator[str]:
-    """Valid BSNs: eight digits from a counter, the ninth making 9·d1 + … + 2·d8 − d9 ≡ 0 (mod 11)."""
-    for number in itertools.count(61_000_000):
-        digits = f"{number:08d}"
-        check = sum((9 - i) * int(d) for i, d in enumerate(digits)) % 11
-        if check < 10:
-            yield digits + str(check)
-
-
-_students = _bsns()
-
-
 def _client(base_url: str, pki: Any, party: str, profile: str = "2W-be-S") -> VerzuimloketClient:
-    files = pki.party(party)
-    credentials = Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
-    return VerzuimloketClient(f"{base_url}/duo-verzuimloket/{profile}", credentials)
+    return VerzuimloketClient(f"{base_url}/duo-verzuimloket/{profile}", factories.credentials(pki, party))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +66,7 @@ def other(base_url, pki):
 def _melding(*, bsn: str | None = None, brin: str = "25LX", periode: Periode = EARLIER,
              bijlagen: tuple[Bijlage, ...] = ()) -> NieuweVerzuimmelding:
     leerling = Leerling(voornamen="Sanne", voorvoegsel="de", achternaam="Vries",
-                        geboortedatum=TODAY - dt.timedelta(days=15 * 365 + 100), bsn=bsn or next(_students),
+                        geboortedatum=TODAY - dt.timedelta(days=15 * 365 + 100), bsn=bsn or factories.bsn(),
                         woonadres=Woonadres("Oudegracht", 158, "3511 AB", "Utrecht", "bis"))
     return NieuweVerzuimmelding(
         leerling=leerling, brin=brin, vestigingsnummer="01", schooljaar=SCHOOL_YEAR, niveau="MBO niveau 2",

@@ -142,16 +142,10 @@ def test_signer_neither_tls_client_nor_intermediary_is_refused(post, builder_for
     assert fault_code(response.content) == "0002"
 
 
-def test_registered_intermediary_may_sign_for_the_school(post, builder_for, payload, engine):
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from ketenserver.exchange.storage import JournalEntry
-
+def test_registered_intermediary_may_sign_for_the_school(post, builder_for, payload, journal_entry):
     built = builder_for("vendor-hosting").build(payload(), action=ACTION)
     assert post(built.bytes()).status_code == 200
-    with Session(engine) as session:
-        entry = session.scalars(select(JournalEntry).where(JournalEntry.message_id == built.message_id)).one()
+    entry = journal_entry(built.message_id)
     assert entry.organisation_oin == "0000000700025LX00000"
     assert entry.signer_oin == "00000003123456780000"
 

@@ -8,10 +8,9 @@ import logging
 import re
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketenserver.exchange.storage import JournalEntry, journal_entry_for_request
+from ketenserver.exchange.storage import journal_entry_for_request
 from ketenserver.logs import JsonFormatter, RequestIdFilter, TextFormatter, request_scope
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
@@ -31,15 +30,11 @@ def captured(caplog):
     caplog.handler.removeFilter(stamp)
 
 
-def _entry(engine, message_id: str) -> JournalEntry:
-    with Session(engine) as session:
-        return session.scalars(select(JournalEntry).where(JournalEntry.message_id == message_id)).one()
-
-
-def test_log_lines_of_a_request_lead_to_its_journal_entry(captured, post, builder_for, payload, engine):
+def test_log_lines_of_a_request_lead_to_its_journal_entry(captured, post, builder_for, payload, engine,
+                                                          journal_entry):
     built = builder_for("school-25LX").build(payload(naam="Bakkerij De Vries"), action=ACTION)
     assert post(built.bytes()).status_code == 200
-    entry = _entry(engine, built.message_id)
+    entry = journal_entry(built.message_id)
     assert re.fullmatch(r"[0-9a-f]{32}", entry.request_id or "")
     summary = [r for r in captured.records if r.name == "ketenserver.exchange.pipeline"
                and getattr(r, "outcome", None) == "accepted" and r.request_id == entry.request_id]
@@ -54,18 +49,18 @@ def test_log_lines_of_a_request_lead_to_its_journal_entry(captured, post, builde
     assert found is not None and found.id == entry.id
 
 
-def test_each_request_gets_its_own_id(post, builder_for, payload, engine):
+def test_each_request_gets_its_own_id(post, builder_for, payload, journal_entry):
     first, second = (builder_for("school-25LX").build(payload(), action=ACTION) for _ in range(2))
     post(first.bytes())
     post(second.bytes())
-    assert _entry(engine, first.message_id).request_id != _entry(engine, second.message_id).request_id
+    assert journal_entry(first.message_id).request_id != journal_entry(second.message_id).request_id
 
 
-def test_no_formatted_line_holds_citizen_numbers_bodies_or_keys(captured, post, builder_for, payload, engine):
+def test_no_formatted_line_holds_citizen_numbers_bodies_or_keys(captured, post, builder_for, payload, journal_entry):
     naam = f"Bakkerij {BSN} {NATIONAL_NUMBER}"
     built = builder_for("vendor-hosting").build(payload(naam=naam), action=ACTION)
     post(built.bytes())
-    entry = _entry(engine, built.message_id)
+    entry = journal_entry(built.message_id)
     assert naam.encode() in entry.request  # the journal keeps the body for testers
     # what a library's debug dump of the message would log (spyne no longer sees the raw request)
     with request_scope(entry.request_id):
@@ -80,10 +75,10 @@ def test_no_formatted_line_holds_citizen_numbers_bodies_or_keys(captured, post, 
                 assert secret not in text, (secret, text[:300])
 
 
-def test_refused_request_is_logged_with_its_fault_code(captured, post, builder_for, payload, engine):
+def test_refused_request_is_logged_with_its_fault_code(captured, post, builder_for, payload, journal_entry):
     built = builder_for("school-25LX").build(payload(naam=f"Jan {BSN}"), action=ACTION, sign=("Body", "Timestamp"))
     post(built.bytes())
-    entry = _entry(engine, built.message_id)
+    entry = journal_entry(built.message_id)
     [summary] = [r for r in captured.records if getattr(r, "request_id", None) == entry.request_id
                  and getattr(r, "outcome", None) == "refused"]
     assert summary.fault_code == "0112" and BSN not in JsonFormatter().format(summary)

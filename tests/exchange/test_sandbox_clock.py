@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenserver.cli import main
-from ketenserver.exchange.storage import SandboxClock, business_now, clock_offset, move_clock
+from ketenserver.exchange.storage import Organisation, SandboxClock, business_now, clock_offset, move_clock
 from ketenserver.pki import school_oin
 from ketenserver.recognitions import NAMESPACE as SBB
 from ketenserver.recognitions.domain import dutch_date
@@ -23,10 +24,24 @@ SCHOOL = school_oin("25LX")
 
 @pytest.fixture
 def clock(engine: Engine) -> Iterator[None]:
-    """25LX's clock back at real time after the test, whatever it moved it to."""
+    """25LX's clock back at real time after the test, whatever it moved it to: the server sees only
+    what is committed, and 25LX is the school whose certificate the requests carry."""
     yield
     with Session(engine) as session:
         session.execute(delete(SandboxClock).where(SandboxClock.organisation_oin == SCHOOL))
+        session.commit()
+
+
+@pytest.fixture
+def registered(engine: Engine) -> Iterator[Organisation]:
+    """A fresh school, committed for a command that opens the database itself; removed afterwards."""
+    with Session(engine, expire_on_commit=False) as session:
+        school = factories.school(session)
+        session.commit()
+    yield school
+    with Session(engine) as session:
+        session.execute(delete(SandboxClock).where(SandboxClock.organisation_oin == school.oin))
+        session.execute(delete(Organisation).where(Organisation.oin == school.oin))
         session.commit()
 
 
@@ -53,27 +68,29 @@ def test_a_moved_clock_moves_the_business_rules_of_every_feature(builder_for, po
     assert answered.status_code == 200, answered.text
 
 
-@pytest.mark.usefixtures("clock")
-def test_the_clock_only_moves_forward_and_is_per_organisation(engine: Engine) -> None:
+def test_the_clock_only_moves_forward_and_is_per_organisation(db_session: Session) -> None:
     real = dt.datetime(2026, 12, 2, 10, 0, 0, 123456, tzinfo=dt.UTC)
-    with Session(engine) as session:
-        assert business_now(session, SCHOOL, real) == real.replace(microsecond=0)
-        assert move_clock(session, SCHOOL, dt.timedelta(days=3)) == dt.timedelta(days=3)
-        assert move_clock(session, SCHOOL, dt.timedelta(hours=12)) == dt.timedelta(days=3, hours=12)
-        assert business_now(session, SCHOOL, real) == real.replace(microsecond=0) + dt.timedelta(days=3, hours=12)
-        assert clock_offset(session, school_oin("99XX")) == dt.timedelta(0)
-        with pytest.raises(ValueError, match="forward"):
-            move_clock(session, SCHOOL, dt.timedelta(seconds=-1))
-        session.commit()
+    school, other = factories.school(db_session).oin, factories.school(db_session).oin
+    assert business_now(db_session, school, real) == real.replace(microsecond=0)
+    assert move_clock(db_session, school, dt.timedelta(days=3)) == dt.timedelta(days=3)
+    db_session.commit()
+    assert move_clock(db_session, school, dt.timedelta(hours=12)) == dt.timedelta(days=3, hours=12)
+    assert business_now(db_session, school, real) == real.replace(microsecond=0) + dt.timedelta(days=3, hours=12)
+    assert clock_offset(db_session, other) == dt.timedelta(0)
+    with pytest.raises(ValueError, match="forward"):
+        move_clock(db_session, school, dt.timedelta(seconds=-1))
+    db_session.commit()
+    assert clock_offset(db_session, school) == dt.timedelta(days=3, hours=12)
 
 
-@pytest.mark.usefixtures("clock")
-def test_the_clock_command_shows_and_moves_it(settings, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_clock_command_shows_and_moves_it(settings, engine: Engine, registered: Organisation,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     arguments = ["--database-url", settings.effective_database_url, "--data-dir", str(settings.data_dir), "clock",
-                 "--oin", "25LX"]
+                 "--oin", registered.brin]
     assert main(arguments) == 0
     assert "0d0h0m ahead of real time" in capsys.readouterr().out
     assert main([*arguments, "--advance", "1d12h"]) == 0
     assert "1d12h0m ahead of real time" in capsys.readouterr().out
     with Session(engine) as session:
-        assert clock_offset(session, SCHOOL) == dt.timedelta(days=1, hours=12)
+        assert clock_offset(session, registered.oin) == dt.timedelta(days=1, hours=12)
+    assert main([*arguments[:-1], factories.fresh_oin()]) == 2  # an organisation nobody registered

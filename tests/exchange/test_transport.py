@@ -13,21 +13,15 @@ from ketenserver.exchange.storage import JournalEntry
 
 
 @pytest.mark.parametrize("party", ["test-expired", "test-revoked", "test-foreign", None])
-def test_refused_client_never_reaches_the_application(pki, base_url, engine, party, payload, builder_for):
+def test_refused_client_never_reaches_the_application(tls_for, base_url, engine, party, payload, builder_for):
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
     with Session(engine) as session:
         before = session.scalar(select(func.count()).select_from(JournalEntry))
-    session_tls = requests.Session()
-    session_tls.trust_env = False
-    session_tls.verify = str(pki.trust_bundle)
-    if party is not None:
-        files = pki.party(party)
-        session_tls.cert = (str(files.chain), str(files.key))
     data = builder_for("school-25LX").build(payload(), action="x").bytes()
     with pytest.raises((requests.exceptions.SSLError, requests.exceptions.ConnectionError)):
-        session_tls.post(base_url + "/sbb-erkenningen/2W-be-S", data=data, timeout=10)
+        tls_for(party).post(base_url + "/sbb-erkenningen/2W-be-S", data=data, timeout=10)
     with Session(engine) as session:
         after = session.scalar(select(func.count()).select_from(JournalEntry))
     assert after == before  # nothing was journalled: the handshake failed before any HTTP

@@ -35,6 +35,7 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenclient import BpvOvereenkomst, Credentials, SbbErkenningenClient
 from ketenserver.exchange.storage import StoredReply
@@ -42,7 +43,7 @@ from ketenserver.pki import DevPki
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel
 from ketenserver.settings import ENV_PREFIX, Settings
-from ketenserver.testing import free_port
+from ketenserver.testing import free_port, log_tail
 
 LEERBEDRIJF_ID, CREBO = "100000001", "25173"  # demo company, recognised for 25173 since 2018, open-ended
 SCHOOL = "school-25LX"
@@ -65,9 +66,8 @@ class Registration:
 # -- the server process ------------------------------------------------------------------------
 
 
-def _tail(log: Path, lines: int = 40) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    return "\n".join(text.splitlines()[-lines:]) or "(no server output)"
+def _tail(log: Path) -> str:
+    return log_tail(log) or "(no server output)"
 
 
 def _wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: Path) -> None:
@@ -206,7 +206,7 @@ def test_a_killed_server_keeps_every_answered_registration_and_stores_nothing_tw
         engine: Engine, settings: Settings, pki: DevPki, tls: requests.Session, tmp_path: Path) -> None:
     began = time.monotonic()
     files = pki.party(SCHOOL)
-    credentials = Credentials.from_pem(files.chain, files.key, trust=pki.trust_bundle, crls=[pki.crl])
+    credentials = factories.credentials(pki, SCHOOL)
     port = free_port()
     endpoint = f"https://127.0.0.1:{port}/sbb-erkenningen/2W-be-S"
     prefix = f"CS{uuid.uuid4().hex[:8]}-"  # this run's student numbers: 15 characters of the 20 allowed

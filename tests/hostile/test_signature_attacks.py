@@ -209,22 +209,15 @@ def test_one_schools_message_replayed_over_another_schools_connection(post, scho
 
 # --- identity ----------------------------------------------------------------------------------
 
-def test_signed_from_claiming_another_school_grants_nothing(post, school, payload, engine):
+def test_signed_from_claiming_another_school_grants_nothing(post, school, payload, journal_entry):
     """Identity comes from the certificates; wsa:From is only an address, even when signed."""
     from dataclasses import replace
-
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from ketenserver.exchange.storage import JournalEntry
 
     claiming = replace(school, oin="0000000700030AB00000")  # From ...?oin=<school 30AB>, signed by 25LX
     built = claiming.build(payload(), action=ACTION)
     assert built.wsa("From")[0].text.endswith("0000000700030AB00000")
     assert post(built.bytes()).status_code == 200
-    with Session(engine) as session:
-        entry = session.scalars(select(JournalEntry).where(JournalEntry.message_id == built.message_id)).one()
-    assert entry.organisation_oin == "0000000700025LX00000"
+    assert journal_entry(built.message_id).organisation_oin == "0000000700025LX00000"
 
 
 def test_changing_a_signed_from_breaks_the_signature(post, school, payload):

@@ -5,29 +5,25 @@ folder's ``post`` fixture as well: journalled, and no stored data changed."""
 from __future__ import annotations
 
 import base64
-import itertools
-import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
+from tests import factories
 
 from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
-from ketenserver.testing import fault_code, fault_text, valid_bsn
+from ketenserver.testing import fault_code, fault_text
 
 TNS = DUO_NAMESPACE
 PATH = "/duo-verzuimloket/2W-be-S"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "duo-verzuimloket"
-_seeds = itertools.count(random.SystemRandom().randrange(1_000_000, 9_000_000, 10_000) + 7_000)
 
 
 def _golden(name: str) -> bytes:
-    return (GOLDEN / name).read_bytes().split(b"?>", 1)[1]
+    return factories.golden_body("duo-verzuimloket", name)
 
 
 def _submission(**replace: bytes) -> bytes:
-    body = _golden("IndienenVerzuimmelding.request.xml").replace(b"999990019", valid_bsn(next(_seeds)).encode())
+    body = _golden("IndienenVerzuimmelding.request.xml").replace(b"999990019", factories.bsn().encode())
     for old, new in replace.items():
         body = body.replace(old.encode(), new)
     return body

@@ -7,28 +7,61 @@ source the query reads and whether the count stays within the cap or the page is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenserver.db import make_engine, make_session_factory
 from ketenserver.migrate import upgrade
 from ketenserver.recognitions import domain, search, storage
 from ketenserver.recognitions.storage import CompanyModel, CompanyWordModel, RecognitionModel
 
-TODAY = dt.date(2025, 3, 1)
+D = dt.date
+TODAY = D(2025, 3, 1)
 KEY = b"test token key"
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with make_session_factory(engine)() as session:
-        yield session
-        session.rollback()
+def population(db_session: Session) -> dict[str, str]:
+    """Companies of the test's own, for every kind of search below (besides what the database
+    holds already, which the rule is applied to as well): the placeholders of ``QUERIES``."""
+    bakker = factories.qualification(db_session, name="Uitvoerend testbakker").crebo
+    handel = factories.qualification(db_session, name="Medewerker testhandel").crebo
+    kok = factories.qualification(db_session, name="Kok testkeuken").crebo
+
+    def make(name: str, place: str, *recognised: str, country: str = "NL") -> CompanyModel:
+        return factories.company(db_session, name=name, place=place, country_code=country,
+                                 postcode={"NL": None, "BE": "9000", "DE": "50667"}[country], recognised_for=recognised)
+
+    bakery = make("Bakkerij De Vries Test B.V.", "Amsterdam", bakker)
+    factories.recognition(db_session, bakery, handel, withdrawn_on=D(2024, 1, 1))
+    make("Bakkerij Vriesland", "'s-Hertogenbosch", bakker)
+    make("Banketbakkerij Vrienden", "Amstelveen", bakker)
+    factories.recognition(db_session, make("Bakker & Zn.", "Haarlem"), bakker, end=D(2024, 12, 31))
+    make("Supermarkt Hoogvliet Test", "Haarlem", handel)
+    make("Supermarkt Het Plein", "Amsterdam", handel)
+    make("Supermarkt Hema", "'s-Hertogenbosch", handel, kok)
+    make("Slagerij Smit", "'s-Hertogenbosch", kok)
+    make("Schoenmaker Sam", "'s-Hertogenbosch", handel)
+    factories.recognition(db_session, make("Bloemist Boeket", "'s-Hertogenbosch"), bakker, start=D(2026, 1, 1))
+    make("Café De Hoek", "Alkmaar", kok)
+    make("De Smaak Kok", "Antwerpen", bakker, kok, country="BE")
+    make("Bakkerij Peeters", "Gent", bakker, country="BE")
+    make("Brasserie Dewaele", "Brugge", bakker, country="BE")
+    make("Eetcafé Emma", "Essen", kok, country="DE")
+    make("Bäckerei Ernst", "Köln", bakker, country="DE")
+    make("Elektro Engel", "Bonn", handel, country="DE")
+    not_recognised = make("Bouwbedrijf Brand", "Utrecht")
+    factories.recognition(db_session, make("Bakkerij Weg", "Utrecht"), bakker, withdrawn_on=D(2024, 6, 1))
+    return {"<bakker>": bakker, "<bakery>": bakery.leerbedrijf_id, "<not recognised>": not_recognised.leerbedrijf_id}
+
+
+def _resolved(query: search.SearchQuery, population: dict[str, str]) -> search.SearchQuery:
+    return replace(query, **{name: population[value] for name, value in vars(query).items() if value in population})
 
 
 def _pages(session: Session, query: search.SearchQuery) -> tuple[list[search.SearchResult], list[str]]:
@@ -58,8 +91,8 @@ def _meets(company: domain.Company, wanted: search.Criteria) -> bool:
     )
 
 
-QUERIES = [
-    search.SearchQuery(crebo="25173"),
+QUERIES = [  # "<...>": a crebo or leerbedrijf-id of the population
+    search.SearchQuery(crebo="<bakker>"),
     search.SearchQuery(qualification_name="medewerker"),  # several qualifications
     search.SearchQuery(company_name="b"),
     search.SearchQuery(company_name="supermarkt"),  # a range of one word: walked in its own index
@@ -67,13 +100,13 @@ QUERIES = [
     search.SearchQuery(company_name="bakk vri"),
     search.SearchQuery(company_name="de", place="a"),  # two word ranges: the smaller is read
     search.SearchQuery(company_name="s", place="s hert"),  # 's-Hertogenbosch: two place words
-    search.SearchQuery(crebo="25167", country="BE"),  # one crebo in one country: walked in its own index
+    search.SearchQuery(crebo="<bakker>", country="BE"),  # one crebo in one country: walked in its own index
     search.SearchQuery(qualification_name="kok", country="NL"),
-    search.SearchQuery(crebo="25173", company_name="bakk"),  # crebo and a word: either may be read
+    search.SearchQuery(crebo="<bakker>", company_name="bakk"),  # crebo and a word: either may be read
     search.SearchQuery(qualification_name="medewerker", place="a", country="NL"),
     search.SearchQuery(company_name="e", country="DE"),
-    search.SearchQuery(leerbedrijf_id="100000001", crebo="25173", company_name="vri", place="amst", country="NL"),
-    search.SearchQuery(leerbedrijf_id="100000002"),  # known, not recognised
+    search.SearchQuery(leerbedrijf_id="<bakery>", crebo="<bakker>", company_name="vri", place="amst", country="NL"),
+    search.SearchQuery(leerbedrijf_id="<not recognised>"),  # known, not recognised
     search.SearchQuery(company_name="zzzz"),
 ]
 
@@ -81,14 +114,16 @@ QUERIES = [
 @pytest.mark.parametrize("cap", [search.COUNT_CAP, 2], ids=["exact", "capped"])
 @pytest.mark.parametrize("query", QUERIES, ids=repr)
 def test_every_search_finds_exactly_the_companies_meeting_it(
-    session: Session, monkeypatch: pytest.MonkeyPatch, query: search.SearchQuery, cap: int
+    db_session: Session, population: dict[str, str], monkeypatch: pytest.MonkeyPatch, query: search.SearchQuery,
+    cap: int
 ) -> None:
     monkeypatch.setattr(search, "COUNT_CAP", cap)
-    wanted = search.criteria(query, storage.SqlCompanyDirectory(session))
-    rows = session.scalars(select(CompanyModel).order_by(CompanyModel.leerbedrijf_id))
+    query = _resolved(query, population)
+    wanted = search.criteria(query, storage.SqlCompanyDirectory(db_session))
+    rows = db_session.scalars(select(CompanyModel).order_by(CompanyModel.leerbedrijf_id))
     expected = [c.leerbedrijf_id for c in map(storage.to_company, rows) if _meets(c, wanted)]
 
-    results, ids = _pages(session, search.SearchQuery(**{**vars(query), "page_size": 2}))
+    results, ids = _pages(db_session, search.SearchQuery(**{**vars(query), "page_size": 2}))
 
     assert ids == expected
     first = results[0]
@@ -96,33 +131,34 @@ def test_every_search_finds_exactly_the_companies_meeting_it(
     assert all((r.total, r.total_capped) == (first.total, first.total_capped) for r in results)
 
 
-def test_the_broad_queries_above_really_are_broader_than_the_small_cap(session: Session) -> None:
-    broad = [q for q in QUERIES if len(_pages(session, q)[1]) > 2]
+def test_the_broad_queries_above_really_are_broader_than_the_small_cap(
+        db_session: Session, population: dict[str, str]) -> None:
+    broad = [q for q in QUERIES if len(_pages(db_session, _resolved(q, population))[1]) > 2]
     assert len(broad) >= 8  # so each walk in leerbedrijf-id order is exercised
 
 
-def test_a_capped_total_says_so(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_capped_total_says_so(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    word, crebo = factories.unique_word(), factories.qualification(db_session).crebo
+    for _ in range(search.DEFAULT_PAGE_SIZE + 1):
+        factories.company(db_session, name=f"Bakkerij {word} {factories.unique_word()}", recognised_for=[crebo])
     monkeypatch.setattr(search, "COUNT_CAP", 3)
-    result = search.search(search.SearchQuery(company_name="b"), index=storage.SqlCompanyDirectory(session),
+    result = search.search(search.SearchQuery(company_name=word), index=storage.SqlCompanyDirectory(db_session),
                            on=TODAY, token_key=KEY)
     assert (result.total, result.total_capped) == (3, True)
     assert result.melding == "Meer dan 3 erkende leerbedrijven gevonden."
     assert len(result.hits) == search.DEFAULT_PAGE_SIZE and result.next_token is not None
 
 
-def test_a_recognition_takes_the_country_of_its_company(session: Session) -> None:
-    session.add(CompanyModel(leerbedrijf_id="999000001", name="Garage Test", name_key="garagetest",
-                             kvk_number="11111111", street="Kerkstraat", house_number=1, postcode="2000",
-                             place="Antwerpen", country_code="BE"))
-    session.flush()
-    session.add(RecognitionModel(leerbedrijf_id="999000001", crebo="25242", start_date=dt.date(2020, 1, 1)))
-    session.execute(sa.insert(CompanyWordModel), storage.word_rows("999000001", "Garage Test", "Antwerpen"))
-    session.flush()
-    assert session.scalar(select(RecognitionModel.country_code).where(
-        RecognitionModel.leerbedrijf_id == "999000001")) == "BE"
-    found = search.search(search.SearchQuery(crebo="25242", country="BE", company_name="garage t"),
-                          index=storage.SqlCompanyDirectory(session), on=TODAY, token_key=KEY)
-    assert [h.company.leerbedrijf_id for h in found.hits] == ["999000001"]
+def test_a_recognition_takes_the_country_of_its_company(db_session: Session) -> None:
+    crebo = factories.qualification(db_session).crebo
+    garage = factories.company(db_session, name="Garage Test", place="Antwerpen", postcode="2000", country_code="BE")
+    db_session.add(RecognitionModel(leerbedrijf_id=garage.leerbedrijf_id, crebo=crebo, start_date=D(2020, 1, 1)))
+    db_session.flush()
+    assert db_session.scalar(select(RecognitionModel.country_code).where(
+        RecognitionModel.leerbedrijf_id == garage.leerbedrijf_id)) == "BE"
+    found = search.search(search.SearchQuery(crebo=crebo, country="BE", company_name="garage t"),
+                          index=storage.SqlCompanyDirectory(db_session), on=TODAY, token_key=KEY)
+    assert [h.company.leerbedrijf_id for h in found.hits] == [garage.leerbedrijf_id]
 
 
 def test_word_rows_carry_all_words_of_the_company() -> None:

@@ -1,15 +1,20 @@
-"""SBB tables, the seed and the queries, on a real SQLite file with the server's pragmas."""
+"""SBB tables, the seed and the queries.
+
+The seed is checked on a SQLite file of its own, with the server's pragmas; the queries and the
+constraints on rows made by the factories, in the test database (SQLite, and PostgreSQL when set).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from tests import factories
 
 from ketenserver.db import Base, make_engine, make_session_factory
 from ketenserver.recognitions import domain, seed, storage
@@ -26,7 +31,8 @@ def _engine(path: str) -> Engine:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A SQLite file holding the seed alone (500 companies)."""
     engine = _engine(str(tmp_path_factory.mktemp("sbb") / "storage.sqlite3"))
     with make_session_factory(engine).begin() as session:
         assert seed.seed(session, 0, companies=500) == 500
@@ -35,9 +41,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """One transaction per test, rolled back."""
-    with make_session_factory(engine)() as session:
+def session(seeded: Engine) -> Iterator[Session]:
+    """A session on the seeded file, rolled back after the test."""
+    with make_session_factory(seeded)() as session:
         yield session
         session.rollback()
 
@@ -128,69 +134,99 @@ def test_qualifications_come_from_the_shipped_table(session: Session) -> None:
 # --- Queries -------------------------------------------------------------------------------------
 
 
-def test_find_by_normalised_name_and_postcode(session: Session) -> None:
-    key = domain.name_key("bakkerij de vries")
-    (bakery,) = storage.find_companies(session, name_key=key, postcode="1012AB")
-    assert bakery.leerbedrijf_id == "100000001"
-    assert [r.crebo for r in bakery.recognitions] == ["25173", "25174", "25183"]  # all, current or not
-    assert storage.find_companies(session, name_key="bakkerijdevries", postcode="1012AC") == []
+def test_find_by_normalised_name_and_postcode(db_session: Session) -> None:
+    bakery_name = f"Bakkerij {factories.unique_word()} B.V."
+    bakery = factories.company(db_session, name=bakery_name, postcode="1012 AB")
+    crebos = [factories.qualification(db_session).crebo for _ in range(3)]
+    factories.recognition(db_session, bakery, crebos[2], start=D(2019, 2, 1), withdrawn_on=D(2023, 9, 1))
+    for crebo in crebos[:2]:
+        factories.recognition(db_session, bakery, crebo, start=D(2018, 8, 1))
+    key = domain.name_key(bakery_name.lower().removesuffix(" b.v."))
+    (found,) = storage.find_companies(db_session, name_key=key, postcode="1012AB")
+    assert found.leerbedrijf_id == bakery.leerbedrijf_id
+    assert [r.crebo for r in found.recognitions] == crebos  # all, current or not
+    assert storage.find_companies(db_session, name_key=key, postcode="1012AC") == []
 
 
-def test_house_number_narrows_and_order_is_stable(session: Session) -> None:
-    key, postcode = domain.name_key("Schildersbedrijf Bakker"), "2517AB"
-    assert [c.leerbedrijf_id for c in storage.find_companies(session, name_key=key, postcode=postcode)] == [
-        "100000003", "100000004"
+def test_house_number_narrows_and_order_is_stable(db_session: Session) -> None:
+    name = f"Schildersbedrijf {factories.unique_word()} B.V."
+    at_12, at_14 = (factories.company(db_session, name=name, postcode="2517AB", house_number=number)
+                    for number in (12, 14))
+    key = domain.name_key(name)
+    assert [c.leerbedrijf_id for c in storage.find_companies(db_session, name_key=key, postcode="2517AB")] == [
+        at_12.leerbedrijf_id, at_14.leerbedrijf_id
     ]
-    narrowed = storage.find_companies(session, name_key=key, postcode=postcode, house_number=14)
-    assert [c.leerbedrijf_id for c in narrowed] == ["100000004"]
+    narrowed = storage.find_companies(db_session, name_key=key, postcode="2517AB", house_number=14)
+    assert [c.leerbedrijf_id for c in narrowed] == [at_14.leerbedrijf_id]
 
 
-def test_order_is_number_then_addition_then_id_and_limited(session: Session) -> None:
-    addresses = [("999000005", 3, "B"), ("999000004", 3, None), ("999000003", 3, "A"),
-                 ("999000002", 1, None), ("999000001", 3, None), ("999000006", 20, None)]
+def test_order_is_number_then_addition_then_id_and_limited(db_session: Session) -> None:
+    name = f"Garage {factories.unique_word()}"
+    ids = factories.leerbedrijf_ids(db_session, 6)  # written out of id order: the order is not the insertion's
+    addresses = [(ids[4], 3, "B"), (ids[3], 3, None), (ids[2], 3, "A"), (ids[1], 1, None), (ids[0], 3, None),
+                 (ids[5], 20, None)]
     for leerbedrijf_id, number, suffix in addresses:
-        session.add(CompanyModel(
-            leerbedrijf_id=leerbedrijf_id, name="Garage Test", name_key="garagetest", kvk_number="11111111",
-            street="Kerkstraat", house_number=number, house_number_suffix=suffix, postcode="9711AB",
-            place="Groningen", country_code="NL",
-        ))
-    session.flush()
-    found = storage.find_companies(session, name_key="garagetest", postcode="9711AB", limit=5)
-    expected = ["999000002", "999000001", "999000004", "999000003", "999000005"]
-    assert [c.leerbedrijf_id for c in found] == expected
+        factories.company(db_session, leerbedrijf_id=leerbedrijf_id, name=name, house_number=number,
+                          house_number_suffix=suffix, postcode="9711AB", place="Groningen")
+    key = domain.name_key(name)
+    found = storage.find_companies(db_session, name_key=key, postcode="9711AB", limit=5)
+    assert [c.leerbedrijf_id for c in found] == [ids[1], ids[0], ids[3], ids[2], ids[4]]
     with_addition = storage.find_companies(
-        session, name_key="garagetest", postcode="9711AB", house_number=3, house_number_suffix="A"
+        db_session, name_key=key, postcode="9711AB", house_number=3, house_number_suffix="A"
     )
-    assert [c.leerbedrijf_id for c in with_addition] == ["999000003"]
+    assert [c.leerbedrijf_id for c in with_addition] == [ids[2]]
+
+
+@pytest.fixture
+def recognised(db_session: Session) -> dict[str, object]:
+    """A company recognised for A and B since 2018-08-01 and for C from 2019-02-01 until its withdrawal
+    on 2023-09-01, and one for D from 2015-08-01 until its withdrawal on 2022-06-01."""
+    a, b, c, d = (factories.qualification(db_session).crebo for _ in range(4))
+    several, withdrawn = factories.company(db_session), factories.company(db_session)
+    factories.recognition(db_session, several, a, start=D(2018, 8, 1))
+    factories.recognition(db_session, several, b, start=D(2018, 8, 1))
+    factories.recognition(db_session, several, c, start=D(2019, 2, 1), withdrawn_on=D(2023, 9, 1))
+    factories.recognition(db_session, withdrawn, d, start=D(2015, 8, 1), withdrawn_on=D(2022, 6, 1))
+    return {"several": several.leerbedrijf_id, "withdrawn": withdrawn.leerbedrijf_id, "A": a, "B": b, "C": c, "D": d}
 
 
 @pytest.mark.parametrize(
-    ("leerbedrijf_id", "on", "crebos"),
+    ("company", "on", "crebos"),
     [
-        ("100000001", D(2018, 7, 31), []),
-        ("100000001", D(2018, 8, 1), ["25173", "25174"]),
-        ("100000001", D(2023, 8, 31), ["25173", "25174", "25183"]),
-        ("100000001", D(2023, 9, 1), ["25173", "25174"]),  # 25183 withdrawn from that day
-        ("100000002", D(2022, 5, 31), ["25242"]),
-        ("100000002", D(2022, 6, 1), []),
+        ("several", D(2018, 7, 31), []),
+        ("several", D(2018, 8, 1), ["A", "B"]),
+        ("several", D(2023, 8, 31), ["A", "B", "C"]),
+        ("several", D(2023, 9, 1), ["A", "B"]),  # C withdrawn from that day
+        ("withdrawn", D(2022, 5, 31), ["D"]),
+        ("withdrawn", D(2022, 6, 1), []),
     ],
 )
 def test_current_recognitions_by_date(
-    session: Session, leerbedrijf_id: str, on: dt.date, crebos: list[str]
+    db_session: Session, recognised: dict[str, str], company: str, on: dt.date, crebos: list[str]
 ) -> None:
-    assert [r.crebo for r in storage.current_recognitions(session, leerbedrijf_id, on)] == crebos
+    found = storage.current_recognitions(db_session, recognised[company], on)
+    assert [r.crebo for r in found] == [recognised[crebo] for crebo in crebos]
 
 
-def test_the_sql_currency_rule_equals_the_domain_rule(session: Session) -> None:
-    rows = session.scalars(select(RecognitionModel)).all()
+def test_the_sql_currency_rule_equals_the_domain_rule(db_session: Session) -> None:
+    crebo = factories.qualification(db_session).crebo
+    made = factories.company(db_session)
+    for start, end, withdrawn_on in [  # open, ended, withdrawn, both (either first), a single day, future
+        (D(2018, 8, 1), None, None), (D(2016, 1, 1), D(2019, 12, 31), None), (D(2017, 3, 1), None, D(2021, 6, 1)),
+        (D(2010, 1, 1), D(2015, 1, 1), D(2016, 1, 1)), (D(2011, 1, 1), D(2014, 1, 1), D(2013, 5, 1)),
+        (D(2020, 2, 29), D(2020, 2, 29), None), (D(2030, 1, 1), None, None),
+    ]:
+        factories.recognition(db_session, made, crebo, start=start, end=end, withdrawn_on=withdrawn_on)
+    own = RecognitionModel.leerbedrijf_id == made.leerbedrijf_id
+    rows = db_session.scalars(select(RecognitionModel).where(own)).all()
     days = {TODAY, D(2000, 1, 1)}
     for r in rows:  # every boundary the data has, and the days around them
         for day in (r.start_date, r.end_date, r.withdrawn_on):
             if day is not None:
                 days |= {day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)}
-    assert any(r.end_date for r in rows) and any(r.withdrawn_on for r in rows)
+    assert len(rows) == 7
     for day in sorted(days):
-        by_sql = set(session.scalars(select(RecognitionModel.id).where(storage.current_on(day))))
+        by_sql = set(db_session.scalars(select(RecognitionModel.id).where(own, storage.current_on(day))))
         by_rule = {r.id for r in rows if domain.is_current(r.start_date, r.end_date, r.withdrawn_on, day)}
         assert by_sql == by_rule, day
 
@@ -234,18 +270,21 @@ def test_constraints_are_named_by_the_convention() -> None:
 @pytest.mark.parametrize(
     "row",
     [
-        lambda: QualificationModel(crebo="99999", name="Niveau vijf", level=5),
-        lambda: QualificationModel(crebo="9999", name="Te kort", level=2),
-        lambda: RecognitionModel(leerbedrijf_id="100000001", crebo="25180", start_date=D(2020, 1, 1),
-                                 end_date=D(2019, 1, 1)),
-        lambda: RecognitionModel(leerbedrijf_id="100000001", crebo="25180", start_date=D(2020, 1, 1),
-                                 withdrawal_reason="bedrijf gestopt"),
-        lambda: RecognitionModel(leerbedrijf_id="100000001", crebo="00000", start_date=D(2020, 1, 1)),
-        lambda: RecognitionModel(leerbedrijf_id="100000001", crebo="25173", start_date=D(2018, 8, 1)),
+        lambda made: QualificationModel(crebo=f"{int(made['crebo']) + 1}", name="Niveau vijf", level=5),
+        lambda made: QualificationModel(crebo="9999", name="Te kort", level=2),
+        lambda made: RecognitionModel(leerbedrijf_id=made["company"], crebo=made["crebo"], start_date=D(2020, 1, 1),
+                                      end_date=D(2019, 1, 1)),
+        lambda made: RecognitionModel(leerbedrijf_id=made["company"], crebo=made["crebo"], start_date=D(2020, 1, 1),
+                                      withdrawal_reason="bedrijf gestopt"),
+        lambda made: RecognitionModel(leerbedrijf_id=made["company"], crebo="00000", start_date=D(2020, 1, 1)),
+        lambda made: RecognitionModel(leerbedrijf_id=made["company"], crebo=made["crebo"], start_date=D(2018, 8, 1)),
     ],
     ids=["level", "crebo-length", "end-before-start", "reason-not-withdrawn", "unknown-crebo", "duplicate"],
 )
-def test_the_database_refuses_impossible_rows(session: Session, row: object) -> None:
-    session.add(row())  # type: ignore[operator]
+def test_the_database_refuses_impossible_rows(db_session: Session, row: Callable[[dict[str, str]], object]) -> None:
+    qualification = factories.qualification(db_session)
+    company = factories.company(db_session)
+    factories.recognition(db_session, company, qualification, start=D(2018, 8, 1))
+    db_session.add(row({"company": company.leerbedrijf_id, "crebo": qualification.crebo}))
     with pytest.raises(IntegrityError):
-        session.flush()
+        db_session.flush()

@@ -27,7 +27,7 @@ from ketenserver.app import create_app
 from ketenserver.pki import DevPki
 from ketenserver.server import MutualTls, RunningServer, serve_in_thread
 from ketenserver.settings import Settings, load_settings
-from ketenserver.testing import RequestBuilder, fault_code
+from ketenserver.testing import RequestBuilder, fault_code, free_port
 
 SBB = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1"
 ACTION = f"{SBB}:VaststellenLeerbedrijf"
@@ -298,11 +298,7 @@ def test_fetch_is_bounded(crl_http, own_pki):
     with pytest.raises(CrlUnavailable, match="not an http"):
         fetch_crl(f"file://{own_pki.crl}")
     with pytest.raises(CrlUnavailable, match="could not be fetched"):
-        closed = socket.socket()
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-        closed.close()
-        fetch_crl(f"http://127.0.0.1:{port}/ca.crl", timeout=2)
+        fetch_crl(f"http://127.0.0.1:{free_port()}/ca.crl", timeout=2)  # nothing listens there
 
 
 def test_refresher_keeps_one_crl_per_ca(own_pki):
