@@ -217,13 +217,9 @@ def contact(session: Session, of: CompanyModel, *, name: str | None = None, role
 def placement(session: Session, at: CompanyModel, qualified: QualificationModel | str, *,
               learning_path: str = "BOL", start: dt.date = dt.date(2026, 9, 1), places: int = 1,
               description: str = "Meewerken in het bedrijf.") -> PlacementModel:
-    """An open placement place (stageplaats) at *at* for students of a qualification.
-
-    Numbered after the highest id: the seed numbers its placements itself, so on PostgreSQL the
-    id sequence still stands at its start.
-    """
-    row = PlacementModel(id=(session.scalar(select(func.max(PlacementModel.id))) or 0) + 1,
-                         leerbedrijf_id=at.leerbedrijf_id, learning_path=learning_path, crebo=_crebo(qualified),
+    """An open placement place (stageplaats) at *at* for students of a qualification, numbered
+    by the database (after the seed's own numbers, on PostgreSQL too)."""
+    row = PlacementModel(leerbedrijf_id=at.leerbedrijf_id, learning_path=learning_path, crebo=_crebo(qualified),
                          start_date=start, places=places, description=description)
     session.add(row)
     session.flush()

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ketenserver.recognitions.seed_demo import DEMO_COMPANIES, _demo_rows
@@ -112,4 +112,9 @@ def seed(session: Session, seed_number: int = 0, companies: int = 500, *, progre
         rows = _Rows()
         if progress is not None:
             progress(done, total)
+    if connection.dialect.name == "postgresql":
+        # The seed numbers placements itself; the id sequence must go on after them, or the next
+        # placement stored the ordinary way would take id 1 again.
+        connection.execute(text("SELECT setval(pg_get_serial_sequence('sbb_placements', 'id'), "
+                                "(SELECT max(id) FROM sbb_placements))"))
     return total
