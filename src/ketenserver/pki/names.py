@@ -10,6 +10,8 @@ import re
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from ketenserver import identifiers
+
 SERVER_OIN = "00000099000000000001"
 """ketenserver's own OIN: a test OIN (prefix 00000099), never a real organisation."""
 
@@ -18,9 +20,8 @@ ROOT_CN = "DEV-ONLY Staat der Nederlanden Private Root CA - G1"
 INTERMEDIATE_CN = "DEV-ONLY Private Services CA - G1 (ketenserver)"
 FOREIGN_ROOT_CN = "DEV-ONLY Foreign Root CA (ketenserver, NOT trusted)"
 
-_OIN_RE = re.compile(r"[0-9]{8}[0-9A-Z]{12}")
 _BRIN_RE = re.compile(r"[0-9A-Z]{4}")
-_KVK_RE = re.compile(r"[0-9]{8}")
+"""Looser than :func:`ketenserver.identifiers.brin` on purpose: sandbox schools may use any 4."""
 
 
 # --------------------------------------------------------------------------------------- OINs
@@ -35,19 +36,22 @@ def school_oin(brin: str) -> str:
 def kvk_oin(kvk: str) -> str:
     """OIN derived from a KvK number: ``00000003`` + 8-digit KvK number + ``0000``."""
     number = kvk.strip()
-    if not _KVK_RE.fullmatch(number):
-        raise ValueError(f"a KvK number has exactly 8 digits, got {kvk!r}")
+    try:
+        identifiers.kvk_number(number)
+    except identifiers.InvalidKvkNumber:
+        raise ValueError(f"a KvK number has exactly 8 digits, got {kvk!r}") from None
     return f"00000003{number}0000"
 
 
 def validate_oin(oin: str) -> str:
     """Return ``oin`` if it is 20 characters (8 digits, then 12 digits or capitals), else raise."""
-    if not _OIN_RE.fullmatch(oin):
+    try:
+        return identifiers.oin(oin)
+    except identifiers.InvalidOin:
         raise ValueError(
             f"an OIN is 20 characters: an 8-digit prefix followed by 12 digits or capital "
             f"letters (e.g. 0000000700025LX00000), got {oin!r}"
-        )
-    return oin
+        ) from None
 
 
 def _name(cn: str, org: str, oin: str | None = None) -> x509.Name:
