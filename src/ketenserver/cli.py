@@ -23,10 +23,12 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from ketenserver.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -73,8 +75,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     print("ketenserver sandbox: preparing (development use only)")
     prepare(settings, companies=args.companies)
     print(sandbox_banner(settings))
-    serve_forever(settings)
-    return 0
+    return serve_forever(settings)
 
 
 def sandbox_banner(settings: Settings) -> str:
@@ -104,13 +105,14 @@ def sandbox_banner(settings: Settings) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or SIGINT (exit code 0 after an orderly stop). With several workers this
+    process becomes their supervisor (:mod:`ketenserver.supervisor`), shedding what the command imported."""
     from ketenserver.server import serve_forever
 
     settings = settings_from(args)
     print(f"ketenserver: serving on https://{settings.host}:{settings.port} "
-          f"with {settings.worker_count} process(es)")
-    serve_forever(settings)
-    return 0
+          f"with {settings.worker_count} process(es)", flush=True)
+    return serve_forever(settings)
 
 
 def cmd_certs(args: argparse.Namespace) -> int:

@@ -33,7 +33,14 @@ the body in memory. What a slow or lying client can hold:
   (closing on unread data resets the connection, and the client would lose the answer).
 
 ``--workers`` runs several such processes sharing the port (SO_REUSEPORT): few threads per
-process keep the GIL from eating the CPU.
+process keep the GIL from eating the CPU; :mod:`ketenserver.supervisor` starts them and replaces
+one that dies. With one worker the server runs in the command's own process.
+
+SIGTERM or SIGINT stops a serving process in order: it stops accepting, ends each kept-alive
+connection between two requests, lets the requests in flight finish (a connection accepted before
+the signal gets its first request answered) for at most ``shutdown_grace_seconds``, cuts off what
+still runs, stops the background jobs after their current pass and exits 0. A second signal exits
+at once with 128 + its number.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
+import os
 import signal
 import socket
 import ssl
@@ -52,8 +59,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+import h11
 from cryptography import x509
 
 from ketencore.crls import CrlRefresher
@@ -62,6 +71,9 @@ from ketencore.trust import TrustStore, server_ssl_context
 from ketenserver.background import BackgroundRunner
 from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, Connection, Peer, Services
 from ketenserver.settings import Settings
+
+if TYPE_CHECKING:
+    from ketenserver.health import Report
 
 __all__ = [
     "HEADER_LIMIT",
@@ -72,6 +84,7 @@ __all__ = [
     "make_server",
     "serve_forever",
     "serve_in_thread",
+    "serve_worker",
 ]
 
 log = logging.getLogger(__name__)
@@ -243,6 +256,36 @@ def _tell_plain_http(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
 
 
+class _Drainable(Connection):
+    """A connection that a draining server ends between two requests, never in the middle of one.
+
+    Until its first request a connection counts as in flight: its client connected to send one.
+    """
+
+    def __init__(self, services: Services, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 peer: Peer, draining: asyncio.Event) -> None:
+        super().__init__(services, reader, writer, peer)
+        self.draining = draining
+        self.between_requests = False
+        """Waiting for the next request of a kept-alive connection: a drain may end it now."""
+
+    def _waits_for_next(self) -> bool:
+        http = self.http
+        return (http.their_http_version is not None and http.their_state is h11.IDLE and not self.pending
+                and not http.trailing_data[0])
+
+    async def _read(self, deadline: float) -> bytes:
+        if not self._waits_for_next():
+            return await super()._read(deadline)
+        if self.draining.is_set():
+            return b""  # as if the client had closed: the connection ends after its last answer
+        self.between_requests = True
+        try:
+            return await super()._read(deadline)
+        finally:
+            self.between_requests = False
+
+
 class Server:
     """The listening socket (bound at once, so the port is known) and the event loop serving it."""
 
@@ -257,37 +300,63 @@ class Server:
         self.reuse_port = reuse_port
         self.started = threading.Event()
         self.terminated = False
-        """Whether SIGTERM stopped it."""
+        """Whether SIGTERM or SIGINT stopped it."""
+        self.draining = False
+        """Stopping: no longer accepting, the requests in flight finishing."""
+        self.second_signal_exits = True
+        """Whether a second SIGTERM or SIGINT exits at once. A supervisor's worker leaves that to the
+        supervisor: it may get SIGTERM twice for one stop (from the supervisor, and from systemd when
+        its KillMode sends the signal to every process of the unit)."""
+        self._grace = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._draining = asyncio.Event()
+        self._connections: dict[asyncio.Task[None], _Drainable] = {}
 
-    def run(self, *, handle_signals: bool = False) -> None:
-        """Serve on this thread until :meth:`stop` (or SIGTERM, with ``handle_signals``)."""
-        asyncio.run(self.serve(handle_signals=handle_signals))
+    def run(self, *, handle_signals: bool = False, on_started: Callable[[], object] | None = None) -> None:
+        """Serve on this thread until :meth:`stop` (or SIGTERM or SIGINT, with ``handle_signals``);
+        ``on_started`` is called once it accepts connections."""
+        asyncio.run(self.serve(handle_signals=handle_signals, on_started=on_started))
 
-    def stop(self) -> None:
-        """From any thread: stop accepting, end the connections, let the running requests finish."""
+    def stop(self, grace: float = 0.0) -> None:
+        """From any thread: stop accepting, let the requests in flight finish for up to ``grace``
+        seconds (kept-alive connections end between requests), then end the connections; the
+        requests still running on a thread finish, their answers are not sent."""
+        self._grace = grace
         if self._loop is not None and self._stop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has ended already
                 self._loop.call_soon_threadsafe(self._stop.set)
 
-    def _terminate(self) -> None:
+    def _terminate(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self.terminated:
+            if not self.second_signal_exits:
+                return
+            log.warning("second %s: stopping at once", name)
+            logging.shutdown()
+            os._exit(128 + signum)
         self.terminated = True
+        self._grace = self.settings.shutdown_grace_seconds
+        log.info("%s: stopping; the requests in flight have %g s to finish", name, self._grace)
         assert self._stop is not None
         self._stop.set()
 
-    async def serve(self, *, handle_signals: bool = False) -> None:
+    async def serve(self, *, handle_signals: bool = False, on_started: Callable[[], object] | None = None) -> None:
         loop = self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._draining = asyncio.Event()
         settings = self.settings
         executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="ketenserver-request")
         services = Services(settings, self.app, executor, Admission(settings), self.refusals.answer,
                             self.tls.still_trusted, self.port, self.reuse_port)
         if handle_signals:
-            loop.add_signal_handler(signal.SIGTERM, self._terminate)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self._terminate, signum)
         loop.add_reader(self.socket.fileno(), self._accept, services)
         restocking = loop.create_task(self._restock(services.admission.refusals))
         self.started.set()
+        if on_started is not None:
+            on_started()
         try:
             await self._stop.wait()
         finally:
@@ -295,6 +364,8 @@ class Server:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(self.socket.fileno())
             self.socket.close()
+            if self._grace > 0:
+                await self._drain(services)
             for task in list(services.tasks):
                 task.cancel()
             if services.tasks:
@@ -302,6 +373,22 @@ class Server:
             admission = services.admission
             for pool in (executor, admission.executor, admission.refusals):  # the running requests finish
                 await loop.run_in_executor(None, pool.shutdown)
+
+    async def _drain(self, services: Services) -> None:
+        """Wait, at most ``_grace`` seconds, for the connections in flight; idle ones end at once."""
+        self.draining = True
+        self._draining.set()
+        idle = [task for task, connection in self._connections.items() if connection.between_requests]
+        for task in idle:
+            task.cancel()
+        if not services.tasks:
+            return
+        if len(services.tasks) > len(idle):
+            log.info("waiting for %d connection(s) in flight, at most %g s", len(services.tasks) - len(idle),
+                     self._grace)
+        _, late = await asyncio.wait(list(services.tasks), timeout=self._grace)
+        if late:
+            log.warning("%d connection(s) still in flight after %g s: cut off", len(late), self._grace)
 
     async def _restock(self, refusals: ThreadPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
@@ -356,7 +443,14 @@ class Server:
                 return
             writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             peer = self.tls.peer(address, transport.get_extra_info("ssl_object"))
-            await Connection(services, reader, writer, peer).serve()
+            connection = _Drainable(services, reader, writer, peer, self._draining)
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections[task] = connection
+            try:
+                await connection.serve()
+            finally:
+                del self._connections[task]
         except OSError as error:
             log.info("connection with %s failed: %s", address[0], error)
         except Exception:
@@ -427,47 +521,52 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def _serve_worker(settings: Settings, reuse_port: bool) -> None:
+def serve_worker(settings: Settings, *, reuse_port: bool = False, report: Report | None = None) -> int:
+    """Serve in this process until SIGTERM or SIGINT, then stop in order; the exit code (0).
+
+    ``report`` is the supervisor's channel when this is one of its workers; without one this
+    process is the whole server, and answers on ``health_port`` itself when that is set."""
     from ketenserver.app import create_app
+    from ketenserver.health import DatabaseProbe, HealthServer, ServerReadiness, ping
     from ketenserver.logs import configure_logging
 
     configure_logging(settings.log_format, settings.log_level)
-    app = create_app(settings)
-    server = make_server(settings, app, reuse_port=reuse_port, trust=app.background_context.trust)
-    app.start_background()
-    crl_runner = _crl_runner(settings, server)
-    alone = multiprocessing.parent_process() is None
-    try:
-        server.run(handle_signals=True)
-        if server.terminated and alone:
-            raise KeyboardInterrupt  # the only process: the command reports the interruption
-    except KeyboardInterrupt:
-        if alone:
-            raise
-        # A worker stopped by its parent: a clean stop, not a traceback on stderr.
-    finally:
+    with contextlib.ExitStack() as running:  # undone in reverse: background jobs, then the app
+        readiness = ServerReadiness()
+        if report is None and settings.health_port:
+            try:
+                health = HealthServer(settings.host, settings.health_port, readiness)
+            except OSError as error:  # the command reports it as a bad setting
+                raise ValueError(f"cannot open the health port {settings.host}:{settings.health_port}: "
+                                 f"{error}") from error
+            running.callback(health.stop)
+            health.start()
+        app = create_app(settings)
+        running.callback(app.close)  # stops the background jobs after their current pass
+        server = make_server(settings, app, reuse_port=reuse_port, trust=app.background_context.trust)
+        readiness.server = server
+        server.second_signal_exits = report is None
+        app.start_background()
+        crl_runner = _crl_runner(settings, server)
         if crl_runner is not None:
-            crl_runner.stop()
-        app.close()
+            running.callback(crl_runner.stop)
+        if settings.health_port:
+            probe = readiness.probe = DatabaseProbe(partial(ping, app.engine),
+                                                    report=report.database if report is not None else None)
+            running.callback(probe.stop)
+            probe.start()
+        server.run(handle_signals=True, on_started=report.serving if report is not None else None)
+        log.info("connections drained; stopping the background jobs")
+    return 0
 
 
-def serve_forever(settings: Settings) -> None:
-    """Serve in this process, or in one process per worker sharing the port (SO_REUSEPORT)."""
-    workers = settings.worker_count
-    if workers == 1:
-        _serve_worker(settings, reuse_port=False)
-        return
-    signal.signal(signal.SIGTERM, _interrupt)
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_serve_worker, args=(settings, True), name=f"ketenserver-{i}")
-                 for i in range(workers)]
-    for process in processes:
-        process.start()
-    try:
-        for process in processes:
-            process.join()
-    except KeyboardInterrupt:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join()
+def serve_forever(settings: Settings) -> int:
+    """Serve until stopped, in this process with one worker; the exit code.
+
+    With several, this process becomes their supervisor and does not return: it replaces itself
+    (``exec``, the same process id) by :mod:`ketenserver.supervisor`, which imports no app."""
+    if settings.worker_count == 1:
+        return serve_worker(settings)
+    from ketenserver.supervisor import exec_supervisor
+
+    exec_supervisor(settings)

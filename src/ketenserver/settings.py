@@ -64,6 +64,13 @@ class Settings:
     """Request threads per process, besides the event loop that holds every connection and reads
     every request. Few on purpose: more threads in one process only pass the GIL back and forth
     (measured: 1 process x 16 threads spent a third of its CPU switching)."""
+    shutdown_grace_seconds: float = 10.0
+    """Seconds a stopping server (SIGTERM or SIGINT) gives the requests in flight to finish, after
+    it stopped accepting connections; what still runs then is cut off. A second signal stops at once."""
+    health_port: int = 0
+    """A plain-HTTP port on ``host`` with ``GET /livez`` and ``GET /readyz`` (:mod:`ketenserver.health`)
+    for a load balancer; 0 (the default) opens none. Whoever reaches it needs no certificate: it
+    answers only ok/ready or why not, but bind it where only the load balancer can reach it."""
     max_request_bytes: int = 4 * 1024 * 1024
     """Requests larger than this are refused with fault 0101 before they are parsed."""
     large_request_bytes: int = 64 * 1024
