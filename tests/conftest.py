@@ -17,7 +17,6 @@ import pytest
 import requests
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from tests import factories
 
 from ketenserver.app import KetenApp, create_app
 from ketenserver.db import make_engine
@@ -28,6 +27,7 @@ from ketenserver.server import RunningServer, serve_in_thread
 from ketenserver.settings import Settings
 from ketenserver.spyne_compat import load_spyne
 from ketenserver.testing import rolled_back_sessions, scratch_database
+from tests import factories
 
 load_spyne()  # the tests import spyne services directly; the server does this in create_app
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver import identifiers
 from ketenserver.exchange.storage import find_organisation
 from ketenserver.pki import DEMO_PARTIES, TEST_PARTIES
 from ketenserver.recognitions import domain, storage
 from ketenserver.recognitions.storage import CompanyWordModel
+from tests import factories
 
 
 def test_identifiers_are_valid_and_fresh_on_every_call() -> None:

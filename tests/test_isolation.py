@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.exchange.storage import Organisation
 from ketenserver.recognitions.storage import CompanyModel, CompanyWordModel
 from ketenserver.testing import rolled_back_sessions
+from tests import factories
 
 
 def _stored(engine: Engine, oin: str) -> bool:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.cli import main
 from ketenserver.exchange.storage import JournalEntry
+from tests import factories
 
 ACTION = "urn:ketenserver:sbb:whitelabel:erkenningen:2.1:VaststellenLeerbedrijf"
 

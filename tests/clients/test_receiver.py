@@ -10,7 +10,6 @@ import io
 
 import pytest
 from lxml import etree
-from tests import factories
 
 from ketenclient import Credentials, Mutatie, MutatieOntvanger
 from ketenclient.security import WusSignature
@@ -20,6 +19,7 @@ from ketencore.trust import TrustStore
 from ketenserver.pki import SERVER_OIN, DevPki
 from ketenserver.recognitions import NAMESPACE as SBB_NAMESPACE
 from ketenserver.testing import RequestBuilder, fault_code, fault_text
+from tests import factories
 
 ADDRESS = "https://127.0.0.1:9443/sbb-mutaties/2W-be-S"
 ACTION = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1:AanbiedenMutatie"

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import zeep
 from lxml import etree
-from tests import factories
 
 from ketenclient import (
     Behandelaar,
@@ -50,6 +49,7 @@ from ketenclient import (
 from ketenclient.base import ZEEP_SETTINGS
 from ketenclient.verzuim_sync import melding_naar_json, melding_uit_json
 from ketenserver import contracts
+from tests import factories
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 TNS = "urn:ketenserver:duo:verzuimloket:1"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from tests import factories
 
 from ketenserver import contracts
 from ketenserver.recognitions import agreements
 from ketenserver.recognitions.delivery import ACTION, RECEIVER_CONTRACT, offer_payload
+from tests import factories
 
 GOLDEN = factories.GOLDEN / RECEIVER_CONTRACT
 TNS = "urn:ketenserver:sbb:whitelabel:mutatieontvanger:2.1"

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
-from tests import factories
 
 from ketencore import names as ns
 from ketencore.errors import BusinessError
@@ -29,6 +28,7 @@ from ketenserver.recognitions.feature import FEATURE
 from ketenserver.recognitions.service import identification_response
 from ketenserver.spyne_compat import load_spyne
 from ketenserver.testing import FeatureOperations, feature_operations, operate
+from tests import factories
 
 load_spyne()
 

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from lxml import etree
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketencore import names as ns
 from ketenserver import contracts
@@ -31,6 +30,7 @@ from ketenserver.absence.feature import FEATURE
 from ketenserver.context import CallContext
 from ketenserver.spyne_compat import load_spyne
 from ketenserver.testing import FeatureOperations, feature_operations, operate
+from tests import factories
 
 load_spyne()
 

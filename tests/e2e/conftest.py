@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
 from tests import factories
 
 

@@ -12,12 +12,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenclient import ClientFault, SbbErkenningenClient
 from ketenserver.cli import main
 from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel, MutationModel
+from tests import factories
 
 TODAY = domain.dutch_date(dt.datetime.now(dt.UTC))
 PAST = TODAY - dt.timedelta(days=60)

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import requests
-from tests import factories
 
 from ketenclient import (
     ClientFault,
@@ -16,6 +15,7 @@ from ketenclient import (
     SbbErkenningenClient,
     Signaalcode,
 )
+from tests import factories
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenclient import ClientFault, Mutatie, MutatieOntvanger, SbbErkenningenClient, serve_ontvanger
 from ketenserver.cli import main
@@ -23,6 +22,7 @@ from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import MutationModel, SubscriptionModel
 from ketenserver.recognitions.delivery import MutationDeliverer, make_deliverer
 from ketenserver.testing import free_port
+from tests import factories
 
 TODAY = domain.dutch_date(dt.datetime.now(dt.UTC))
 START = TODAY + dt.timedelta(days=7)

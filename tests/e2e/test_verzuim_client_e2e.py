@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenclient import (
     Bijlage,
@@ -38,6 +37,7 @@ from ketenclient import (
 )
 from ketenserver.absence import domain, handling, storage
 from ketenserver.recognitions.domain import dutch_date
+from tests import factories
 
 TODAY = dutch_date(dt.datetime.now(dt.UTC))
 EARLIER = Periode(TODAY - dt.timedelta(days=40), TODAY - dt.timedelta(days=30))

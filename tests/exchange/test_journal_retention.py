@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests import factories
 
 from ketenserver.exchange.journal import Exchange, Journal, JournalRetention
 from ketenserver.exchange.storage import JournalEntry, purge_journal
+from tests import factories
 
 LONG_AGO = datetime(1999, 1, 1, tzinfo=UTC)
 """Before anything other tests journal, so purging up to a date near it touches only these entries."""

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.cli import main
 from ketenserver.exchange.storage import Organisation, SandboxClock, business_now, clock_offset, move_clock
@@ -18,6 +17,7 @@ from ketenserver.pki import school_oin
 from ketenserver.recognitions import NAMESPACE as SBB
 from ketenserver.recognitions.domain import dutch_date
 from ketenserver.testing import fault_code
+from tests import factories
 
 SCHOOL = school_oin("25LX")
 

@@ -35,7 +35,6 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenclient import BpvOvereenkomst, Credentials, SbbErkenningenClient
 from ketenserver.exchange.storage import StoredReply
@@ -44,6 +43,7 @@ from ketenserver.recognitions import domain
 from ketenserver.recognitions.bpv_storage import AgreementModel
 from ketenserver.settings import ENV_PREFIX, Settings
 from ketenserver.testing import free_port, log_tail
+from tests import factories
 
 LEERBEDRIJF_ID, CREBO = "100000001", "25173"  # demo company, recognised for 25173 since 2018, open-ended
 SCHOOL = "school-25LX"

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from tests import factories
 
 from ketenserver.absence import NAMESPACE as DUO_NAMESPACE
 from ketenserver.testing import fault_code, fault_text
+from tests import factories
 
 TNS = DUO_NAMESPACE
 PATH = "/duo-verzuimloket/2W-be-S"

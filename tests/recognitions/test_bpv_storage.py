@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.recognitions import search, storage
 from ketenserver.recognitions.agreements import MutationKind, NewNomination, NominationStatus, nomination_number
@@ -20,6 +19,7 @@ from ketenserver.recognitions.bpv_storage import (
     lapse_recognition,
     move_nomination,
 )
+from tests import factories
 
 D = dt.date
 TODAY = D(2025, 3, 1)

@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.db import make_engine, make_session_factory
 from ketenserver.migrate import upgrade
 from ketenserver.recognitions import domain, search, storage
 from ketenserver.recognitions.storage import CompanyModel, CompanyWordModel, RecognitionModel
+from tests import factories
 
 D = dt.date
 TODAY = D(2025, 3, 1)

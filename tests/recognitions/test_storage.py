@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketenserver.db import Base, make_engine, make_session_factory
 from ketenserver.recognitions import domain, seed, storage
 from ketenserver.recognitions.storage import CompanyModel, QualificationModel, RecognitionModel
+from tests import factories
 
 D = dt.date
 TODAY = D(2025, 3, 1)

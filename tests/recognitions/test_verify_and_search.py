@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.orm import Session
-from tests import factories
 
 from ketencore.errors import BusinessError
 from ketenserver.recognitions import domain, search, storage
 from ketenserver.recognitions.domain import NatrekCode, Recognition
+from tests import factories
 
 D = dt.date
 TODAY = D(2025, 3, 1)
