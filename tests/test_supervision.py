@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -31,8 +32,11 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ketenserver.app import KetenApp
+from ketenserver.exchange.storage import JournalEntry
 from ketenserver.pki import DevPki
 from ketenserver.server import serve_in_thread
 from ketenserver.settings import ENV_PREFIX, Settings, load_settings
@@ -434,11 +438,11 @@ def _memory_of(pid: int) -> tuple[int, str]:
 
 @dataclass
 class Load:
-    """A few client threads sending signed VaststellenLeerbedrijf requests: (sent, done, status | error)."""
+    """A few client threads sending signed VaststellenLeerbedrijf requests: (sent, done, status | error, MessageID)."""
 
     url: str
     pki: DevPki
-    results: list[tuple[float, float, int | BaseException]] = field(default_factory=list)
+    results: list[tuple[float, float, int | BaseException, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -449,7 +453,8 @@ class Load:
             session.verify = str(self.pki.trust_bundle)
             session.cert = (str(files.chain), str(files.key))
             while not self.stop.is_set():
-                data = builder.build(VASTSTELLEN, action=f"{SBB_NS}:VaststellenLeerbedrijf").bytes()
+                built = builder.build(VASTSTELLEN, action=f"{SBB_NS}:VaststellenLeerbedrijf")
+                data = built.bytes()
                 sent = time.time()
                 try:
                     answer: int | BaseException = session.post(
@@ -457,11 +462,11 @@ class Load:
                         timeout=10).status_code
                 except requests.RequestException as error:
                     answer = error
-                self.results.append((sent, time.time(), answer))
+                self.results.append((sent, time.time(), answer, built.message_id))
                 time.sleep(0.02)
 
     def answered(self, after: float = 0.0, before: float = float("inf")) -> int:
-        return sum(1 for _, done, answer in list(self.results) if answer == 200 and after < done < before)
+        return sum(1 for _, done, answer, _ in list(self.results) if answer == 200 and after < done < before)
 
 
 def _current_pids(served: Served) -> dict[int, int]:
@@ -512,7 +517,7 @@ def test_killed_workers_are_replaced_while_the_server_keeps_answering(
         served.process.send_signal(signal.SIGTERM)
         assert served.exit_code() == 0
 
-    failures = [(sent, answer) for sent, _, answer in load.results if answer != 200]
+    failures = [(sent, answer) for sent, _, answer, _ in load.results if answer != 200]
     assert all(isinstance(answer, requests.RequestException) for _, answer in failures), failures[:3]
     starts = [killed_at for killed_at, *_ in rounds] + [float("inf")]
     per_kill = [sum(1 for sent, _ in failures if starts[i] - 1 <= sent < starts[i + 1]) for i in range(kills)]
@@ -524,6 +529,13 @@ def test_killed_workers_are_replaced_while_the_server_keeps_answering(
     assert rss < 48 * 1024, f"the supervisor takes {rss} KiB"
     text = served.log.read_text()
     assert "Traceback" not in text and served.supervisor("stopped")
+    # The journal tells the truth: one entry for every answered exchange, at most one for the others
+    # (a worker killed after its commit journaled an exchange whose reply it never sent).
+    with Session(engine) as session:
+        journaled = Counter(session.scalars(select(JournalEntry.message_id).where(
+            JournalEntry.message_id.in_([message_id for *_, message_id in load.results]))))
+    assert all(journaled[message_id] == 1 for _, _, answer, message_id in load.results if answer == 200)
+    assert all(journaled[message_id] <= 1 for *_, message_id in load.results)
     print(f"\nsupervision: parent {rss / 1024:.1f} MiB; {len(load.results)} requests, "
           + "; ".join(f"kill {i + 1}: replaced after {r[1]:.2f} s, serving after {r[2]:.2f} s, "
                       f"{r[3]} answered meanwhile, {per_kill[i]} failed" for i, r in enumerate(rounds)))
