@@ -8,8 +8,8 @@ imports the server and serves on the shared port (SO_REUSEPORT), and then:
 
 - a worker that dies (killed, crashed, or exited on its own) is logged with its signal or exit
   code and replaced at once, within a tick (``TICK``);
-- a worker that dies *early* (before it served, or within ``RestartPolicy.early_within`` seconds
-  of serving) again and again is not restarted in a tight loop: the first early death is replaced
+- a worker that dies *early* (before it served; ``RestartPolicy.early_within`` can widen that to
+  some seconds after) again and again is not restarted in a tight loop: the first early death is replaced
   at once like any, the next ones in a row after a pause of 0.5 s, doubling up to 4 s. At the 6th
   early death of one worker in a row the supervisor gives up: one error line, the other workers
   stopped in order, exit code 1;
@@ -71,8 +71,11 @@ class RestartPolicy:
     One early death alone gets none: a worker killed soon after its start is replaced at once too."""
     most_delay: float = 4.0
     """The longest pause."""
-    early_within: float = 5.0
-    """A worker that dies before it served, or this many seconds after, died early."""
+    early_within: float = 0.0
+    """A worker that dies before it served (with a value here: or within this many seconds after)
+    died early. None by default: a worker that served and is then killed from outside (an operator,
+    the OOM killer, a test killing one every few seconds) is replaced at once however often it
+    happens; only a worker that cannot get to serving is backed off and, in the end, given up on."""
     give_up_after: int = 6
     """Early deaths of one worker in a row at which the supervisor stops the server."""
 
@@ -210,9 +213,11 @@ class Supervisor:
             slot.worker, slot.died_at, slot.died_pid = None, now, worker.pid
             cause = describe_exit(code)
             if slot.early_deaths >= policy.give_up_after:
-                log.error("giving up: worker %d died %d times in a row within %g s of starting (last: pid %d "
-                          "%s); stopping the server", slot.index, slot.early_deaths, policy.early_within,
-                          worker.pid, cause, extra={"worker": slot.index, "pid": worker.pid, "cause": cause})
+                when = (f"within {policy.early_within:g} s of serving" if policy.early_within
+                        else "before it served")
+                log.error("giving up: worker %d died %d times in a row %s (last: pid %d %s); stopping the "
+                          "server", slot.index, slot.early_deaths, when, worker.pid, cause,
+                          extra={"worker": slot.index, "pid": worker.pid, "cause": cause})
                 return True
             delay = policy.delay(slot.early_deaths)
             slot.due = now + delay
