@@ -375,3 +375,34 @@ class Connection:
                 pass
         except TimeoutError:
             pass
+
+
+class DrainableConnection(Connection):
+    """A connection that a draining server (:meth:`ketenserver.server.Server.stop`) ends between two
+    requests, never in the middle of one.
+
+    Until its first request a connection counts as in flight: its client connected to send one.
+    """
+
+    def __init__(self, services: Services, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 peer: Peer, draining: asyncio.Event) -> None:
+        super().__init__(services, reader, writer, peer)
+        self.draining = draining
+        self.between_requests = False
+        """Waiting for the next request of a kept-alive connection: a drain may end it now."""
+
+    def _waits_for_next(self) -> bool:
+        http = self.http
+        return (http.their_http_version is not None and http.their_state is h11.IDLE and not self.pending
+                and not http.trailing_data[0])
+
+    async def _read(self, deadline: float) -> bytes:
+        if not self._waits_for_next():
+            return await super()._read(deadline)
+        if self.draining.is_set():
+            return b""  # as if the client had closed: the connection ends after its last answer
+        self.between_requests = True
+        try:
+            return await super()._read(deadline)
+        finally:
+            self.between_requests = False

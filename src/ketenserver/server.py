@@ -62,14 +62,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import h11
 from cryptography import x509
 
 from ketencore.crls import CrlRefresher
 from ketencore.errors import KetenError
 from ketencore.trust import TrustStore, server_ssl_context
 from ketenserver.background import BackgroundRunner
-from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, Connection, Peer, Services
+from ketenserver.front import HEADER_LIMIT, LINGER, PIECE, Admission, DrainableConnection, Peer, Services
 from ketenserver.settings import Settings
 
 if TYPE_CHECKING:
@@ -256,36 +255,6 @@ def _tell_plain_http(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_WR)
 
 
-class _Drainable(Connection):
-    """A connection that a draining server ends between two requests, never in the middle of one.
-
-    Until its first request a connection counts as in flight: its client connected to send one.
-    """
-
-    def __init__(self, services: Services, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 peer: Peer, draining: asyncio.Event) -> None:
-        super().__init__(services, reader, writer, peer)
-        self.draining = draining
-        self.between_requests = False
-        """Waiting for the next request of a kept-alive connection: a drain may end it now."""
-
-    def _waits_for_next(self) -> bool:
-        http = self.http
-        return (http.their_http_version is not None and http.their_state is h11.IDLE and not self.pending
-                and not http.trailing_data[0])
-
-    async def _read(self, deadline: float) -> bytes:
-        if not self._waits_for_next():
-            return await super()._read(deadline)
-        if self.draining.is_set():
-            return b""  # as if the client had closed: the connection ends after its last answer
-        self.between_requests = True
-        try:
-            return await super()._read(deadline)
-        finally:
-            self.between_requests = False
-
-
 class Server:
     """The listening socket (bound at once, so the port is known) and the event loop serving it."""
 
@@ -311,7 +280,7 @@ class Server:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._draining = asyncio.Event()
-        self._connections: dict[asyncio.Task[None], _Drainable] = {}
+        self._connections: dict[asyncio.Task[None], DrainableConnection] = {}
 
     def run(self, *, handle_signals: bool = False, on_started: Callable[[], object] | None = None) -> None:
         """Serve on this thread until :meth:`stop` (or SIGTERM or SIGINT, with ``handle_signals``);
@@ -443,7 +412,7 @@ class Server:
                 return
             writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             peer = self.tls.peer(address, transport.get_extra_info("ssl_object"))
-            connection = _Drainable(services, reader, writer, peer, self._draining)
+            connection = DrainableConnection(services, reader, writer, peer, self._draining)
             task = asyncio.current_task()
             assert task is not None
             self._connections[task] = connection
