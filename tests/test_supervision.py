@@ -619,3 +619,18 @@ def test_a_worker_that_cannot_start_makes_the_server_give_up(
     assert reasons and all("FileNotFoundError" in reason for reason in reasons)
     pauses = [r["message"] for r in served.supervisor("restarting it in ")]
     assert any("restarting it in 4 s (5 early death(s) in a row)" in pause for pause in pauses)
+
+
+def test_the_default_is_supervised_even_on_one_core_and_only_an_explicit_single_worker_is_not(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ketenserver.server as server_module
+    import ketenserver.supervisor as supervisor_module
+
+    supervised: list[int] = []
+    served_here: list[int] = []
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(supervisor_module, "exec_supervisor", lambda s: supervised.append(s.worker_count))
+    monkeypatch.setattr(server_module, "serve_worker", lambda s, **_: served_here.append(s.worker_count) or 0)
+    server_module.serve_forever(replace(settings, workers=0))
+    server_module.serve_forever(replace(settings, workers=1))
+    assert supervised == [1] and served_here == [1]

@@ -530,11 +530,13 @@ def serve_worker(settings: Settings, *, reuse_port: bool = False, report: Report
 
 
 def serve_forever(settings: Settings) -> int:
-    """Serve until stopped, in this process with one worker; the exit code.
+    """Serve until stopped; the exit code.
 
-    With several, this process becomes their supervisor and does not return: it replaces itself
-    (``exec``, the same process id) by :mod:`ketenserver.supervisor`, which imports no app."""
-    if settings.worker_count == 1:
+    ``workers = 1``, asked for explicitly, serves in this process. Otherwise (the default of one per
+    core included, also on a single core) this process becomes the workers' supervisor and does not
+    return: it replaces itself (``exec``, the same process id) by :mod:`ketenserver.supervisor`,
+    which imports no app and replaces a worker that dies."""
+    if settings.workers == 1:
         return serve_worker(settings)
     from ketenserver.supervisor import exec_supervisor
 
