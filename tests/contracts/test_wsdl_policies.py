@@ -1,5 +1,7 @@
-"""What every published WSDL declares the server demands: WS-Addressing, signing per profile,
-wsa:From for operations that change data, and the fault every operation may answer with."""
+"""What every published WSDL declares the server demands, as each port's profile
+(:mod:`ketencore.profiles`) says: WS-Addressing where the profile has it (wsa:From for operations
+that change data), signing and SignatureConfirmation where it signs and confirms, and the fault
+every operation may answer with."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from lxml import etree
 
 from ketencore import names as ns
 from ketencore.envelope import FAULT_ACTION
+from ketencore.profiles import PROFILES, Profile
 from ketenserver import contracts
 from ketenserver.features import FEATURES
 from ketenserver.recognitions.delivery import RECEIVER_CONTRACT
@@ -52,19 +55,31 @@ def _headers(policies: list[etree._Element], assertion: str) -> set[str]:
     return found
 
 
-def test_one_binding_and_port_per_profile_each_requiring_ws_addressing(key: str) -> None:
+def _profiles_by_binding(root: etree._Element, key: str) -> dict[str, Profile]:
+    """Each binding's profile: the one of the port that uses it (its soap:address names it)."""
+    ports = root.findall("wsdl:service/wsdl:port", X)
+    return {port.get("binding", "").split(":")[1]: PROFILES[name]
+            for port, name in zip(ports, contracts.profiles(key), strict=True)}
+
+
+def test_one_binding_and_port_per_profile_each_declaring_what_its_profile_demands(key: str) -> None:
     root = _root(key)
     bindings = {b.get("name"): b for b in root.iterfind("wsdl:binding", X)}
     ports = root.findall("wsdl:service/wsdl:port", X)
     assert len(bindings) == len(ports) == len(contracts.profiles(key))
-    for port, profile in zip(ports, contracts.profiles(key), strict=True):
-        binding = bindings[port.get("binding", "").split(":")[1]]
-        assert binding.find("wsaw:UsingAddressing", X).get(ns.qn(ns.WSDL, "required")) == "true"
+    for name, profile in _profiles_by_binding(root, key).items():
+        binding = bindings[name]
+        using = binding.find("wsaw:UsingAddressing", X)
+        if profile.addressing:
+            assert using is not None and using.get(ns.qn(ns.WSDL, "required")) == "true"
+        else:
+            assert using is None
         [policy] = _policies(root, binding)
         [alternative] = policy.iterfind("wsp:ExactlyOne/wsp:All", X)
-        assert alternative.find("wsam:Addressing/wsp:Policy/wsam:AnonymousResponses", X) is not None
+        addressing = alternative.find("wsam:Addressing/wsp:Policy/wsam:AnonymousResponses", X)
+        assert (addressing is not None) is profile.addressing
         security = alternative.find("sp:AsymmetricBinding/wsp:Policy", X)
-        assert (security is not None) is (profile == "2W-be-S")
+        assert (security is not None) is profile.signed
         if security is not None:
             tokens = {etree.QName(t.getparent().getparent()).localname: t.get(ns.qn(SP, "IncludeToken"), "")
                       for t in security.iterfind("*/wsp:Policy/sp:X509Token", X)}
@@ -73,7 +88,8 @@ def test_one_binding_and_port_per_profile_each_requiring_ws_addressing(key: str)
             assert security.find("sp:AlgorithmSuite/wsp:Policy/sp:Basic256Sha256", X) is not None
             assert security.find("sp:IncludeTimestamp", X) is not None
             assert security.find("sp:OnlySignEntireHeadersAndBody", X) is not None
-            assert alternative.find("sp:Wss11/wsp:Policy/sp:RequireSignatureConfirmation", X) is not None
+            confirmation = alternative.find("sp:Wss11/wsp:Policy/sp:RequireSignatureConfirmation", X)
+            assert (confirmation is not None) is profile.confirms_signature
 
 
 def test_every_operation_states_its_headers_signing_and_fault(key: str) -> None:
@@ -83,8 +99,11 @@ def test_every_operation_states_its_headers_signing_and_fault(key: str) -> None:
         fault = op.find("wsdl:fault", X)
         assert fault is not None and fault.get("message") == "tns:KetenFault"
         assert fault.get(ns.qn(ns.WSAM, "Action")) == FAULT_ACTION  # what the server sends with a fault
+    profiles = _profiles_by_binding(root, key)
     for binding in root.iterfind("wsdl:binding", X):
+        profile = profiles[binding.get("name", "")]
         signed = any(p.find(".//sp:AsymmetricBinding", X) is not None for p in _policies(root, binding))
+        assert signed is profile.signed
         assert {op.get("name") for op in binding.iterfind("wsdl:operation", X)} == set(operations)
         for op in binding.iterfind("wsdl:operation", X):
             request = _policies(root, op.find("wsdl:input", X))
@@ -92,13 +111,15 @@ def test_every_operation_states_its_headers_signing_and_fault(key: str) -> None:
             fault = op.find("wsdl:fault", X)
             assert fault.find("soap:fault", X).attrib == {"name": "KetenFault", "use": "literal"}
             needed = {"To", "Action", "MessageID"} | ({"From"} if op.get("name") in STATE_CHANGING[key] else set())
-            assert _headers(request, "RequiredParts") == needed  # WA001
-            assert _headers(response, "RequiredParts") == {"Action", "MessageID", "RelatesTo"}
+            assert _headers(request, "RequiredParts") == (needed if profile.addressing else set())  # WA001
+            assert _headers(response, "RequiredParts") == (
+                {"Action", "MessageID", "RelatesTo"} if profile.addressing else set())
             for message in (request, response, _policies(root, fault)):
                 signed_parts = [p for p in message if p.find(".//sp:SignedParts", X) is not None]
                 assert bool(signed_parts) is signed
                 if signed:
-                    assert _headers(signed_parts, "SignedParts") == set(ns.WSA_HEADERS)  # WB004
+                    assert _headers(signed_parts, "SignedParts") == (
+                        set(ns.WSA_HEADERS) if profile.addressing else set())  # WB004
                     assert signed_parts[0].find(".//sp:SignedParts/sp:Body", X) is not None
 
 
