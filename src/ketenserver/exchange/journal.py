@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketenserver.exchange.storage import add_journal_entry, add_seen_signature, journal_and_remember, purge_journal
+from ketenserver.exchange.storage import add_journal_entry, add_seen_signature, purge_journal
 from ketenserver.logs import current_request_id, new_request_id
 
 log = logging.getLogger(__name__)
@@ -101,19 +101,15 @@ class Journal:
             add_seen_signature(session, *remember)
         add_journal_entry(session, self.entry(exchange, duration_ms))
 
-    def record(self, exchange: Exchange, duration_ms: float, *, remember: tuple[str, datetime] | None = None
-               ) -> bool:
-        """Journal the exchange in a transaction of its own (a refusal: nothing else to commit);
-        with ``remember``, also record that signature for replay detection.
-
-        Returns False only when ``remember`` names a signature already seen (nothing is written).
-        """
+    def record(self, exchange: Exchange, duration_ms: float) -> None:
+        """Journal the exchange in a transaction of its own: a refusal (nothing else to commit), a
+        delivery attempt, or an answer that changed because its commit failed."""
         try:
             with self._writes(), self._sessions() as session:
-                return journal_and_remember(session, self.entry(exchange, duration_ms), remember)
+                add_journal_entry(session, self.entry(exchange, duration_ms))
+                session.commit()
         except Exception:  # the answer is already decided; losing a journal line must not change it
             log.exception("could not write journal entry for %s", exchange.endpoint)
-            return True
 
 
 class JournalRetention:

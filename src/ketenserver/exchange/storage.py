@@ -163,24 +163,6 @@ def add_seen_signature(session: Session, digest: str, expires_at: datetime) -> N
     session.connection().execute(_INSERT_SEEN, {"digest": digest, "expires_at": expires_at})
 
 
-def journal_and_remember(session: Session, values: dict[str, object], seen: tuple[str, datetime] | None
-                         ) -> bool:
-    """Write a journal entry and, in the same transaction, remember a signature.
-
-    False (and nothing written) when the signature was already seen: the caller answers with
-    a replay fault and journals that instead. Commits on its own.
-    """
-    try:
-        if seen is not None:
-            add_seen_signature(session, *seen)
-        add_journal_entry(session, values)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
-
-
 def forget_expired_signatures(session: Session, now: datetime) -> None:
     """Drop replay memory whose Timestamp window has passed (a replay would be stale anyway)."""
     session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
