@@ -23,6 +23,13 @@ DUO's absence counter has :class:`VerzuimloketClient`: submit a :class:`NieuweVe
 send its day specification, clone, withdraw, read back; :class:`VerzuimSynchroniser` keeps a
 local SQLite mirror of the school's reports and the municipalities' replies up to date.
 
+Flemish (MAGDA) services are secured by :class:`MagdaSignature`: a signed Body and Timestamp and
+no WS-Addressing. The Flemish dual-learning counter has :class:`WerkplekduaalClient`: a training
+provider registers agreements and trajectories, resolves its dashboard tasks and searches
+workplaces; a trajectory coach files recognition requests. Its models are exported here, except
+``Leerling``, ``Adres`` and ``Erkenning`` (names the Dutch services use): import those from
+:mod:`ketenclient.werkplekduaal_models`.
+
 What is checked, and why, is described in :mod:`ketenclient.security` (messages) and
 :mod:`ketenclient.base` (TLS and contract loading); the exceptions in :mod:`ketenclient.errors`.
 """
@@ -54,7 +61,7 @@ from .recognitions import (
     VaststellenResultaat,
     ZoekResultaat,
 )
-from .security import WusAddressing, WusSignature
+from .security import MagdaSignature, WusAddressing, WusSignature
 from .verzuim import VerzuimloketClient
 from .verzuim_models import (
     Behandelaar,
@@ -78,10 +85,53 @@ from .verzuim_models import (
     Woonadres,
 )
 from .verzuim_sync import Synchronisatie, VerzuimSynchroniser
+from .werkplekduaal import WerkplekduaalClient
+from .werkplekduaal_models import (
+    AanvraagStatus,
+    Aanvraagstatus,
+    Addendum,
+    Addendumstatus,
+    Afhandeling,
+    Beeindiging,
+    Beslissing,
+    Document,
+    Erkenningsaanvraag,
+    Erkenningsstatus,
+    Hoedanigheid,
+    LeertrajectBevestiging,
+    Lesdag,
+    Mentor,
+    Overeenkomst,
+    OvereenkomstGegevens,
+    Overeenkomstsoort,
+    Overeenkomststatus,
+    Partnerschap,
+    Provincie,
+    Strafregisteruittreksel,
+    Taak,
+    Taakoptie,
+    Taaksoort,
+    Taakstatus,
+    Takenpagina,
+    Uurrooster,
+    VerklaringOpEer,
+    Weekdag,
+    Werkplaats,
+    Werkplek,
+    Werkplekkenpagina,
+    Wijziging,
+)
 
 __all__ = [
+    "AanvraagStatus",
+    "Aanvraagstatus",
+    "Addendum",
+    "Addendumstatus",
     "Adres",
+    "Afhandeling",
+    "Beeindiging",
     "Behandelaar",
+    "Beslissing",
     "Bijlage",
     "BijlageGegevens",
     "BpvOvereenkomst",
@@ -91,16 +141,24 @@ __all__ = [
     "Credentials",
     "Dagspecificatie",
     "Detailgegevens",
+    "Document",
     "Erkenning",
+    "Erkenningsaanvraag",
+    "Erkenningsstatus",
     "Erkenningsvoordracht",
     "Gemeente",
     "GevondenLeerbedrijf",
+    "Hoedanigheid",
     "Intrekking",
     "KetenClientError",
     "Leerbedrijf",
     "Leerling",
+    "LeertrajectBevestiging",
+    "Lesdag",
+    "MagdaSignature",
     "Melder",
     "Meldingstatus",
+    "Mentor",
     "Mutatie",
     "MutatieOntvanger",
     "MutatiePagina",
@@ -109,8 +167,14 @@ __all__ = [
     "NatrekSignaalcode",
     "NieuweVerzuimmelding",
     "OntvangerServer",
+    "Overeenkomst",
+    "OvereenkomstGegevens",
+    "Overeenkomstsoort",
+    "Overeenkomststatus",
     "Pagina",
+    "Partnerschap",
     "Periode",
+    "Provincie",
     "Registratie",
     "RequestNotValid",
     "ResponseNotTrusted",
@@ -121,14 +185,28 @@ __all__ = [
     "SoapFault",
     "Stageplaats",
     "Statuswijziging",
+    "Strafregisteruittreksel",
     "Synchronisatie",
+    "Taak",
+    "Taakoptie",
+    "Taaksoort",
+    "Taakstatus",
+    "Takenpagina",
     "Terugmelding",
+    "Uurrooster",
     "VaststellenResultaat",
+    "VerklaringOpEer",
     "VerzuimSynchroniser",
     "Verzuimdag",
     "VerzuimloketClient",
     "Verzuimmelding",
     "Verzuimsoort",
+    "Weekdag",
+    "Werkplaats",
+    "Werkplek",
+    "WerkplekduaalClient",
+    "Werkplekkenpagina",
+    "Wijziging",
     "Woonadres",
     "WusAddressing",
     "WusSignature",

@@ -15,7 +15,8 @@ operations and maps results to plain objects; everything below is shared and hap
   schema, local file) from outside the endpoint's origin (scheme, host and port): a contract
   can never make the client fetch from elsewhere or read local files.
 * **Profile**: the endpoint path says which one: ``.../2W-be-S`` signs (:class:`WusSignature`),
-  ``.../2W-be`` relies on TLS alone (:class:`WusAddressing`). Requests are always sent to the
+  ``.../2W-be`` relies on TLS alone (:class:`WusAddressing`), ``.../MAGDA`` signs Body and
+  Timestamp without WS-Addressing (:class:`MagdaSignature`, Flemish services). Requests are always sent to the
   endpoint given, whatever address the WSDL names, so that ``wsa:To`` and the URL agree.
 * **Faults**: a SOAP fault (verified like any response) becomes :class:`ClientFault` or
   :class:`ServerFault` with the server's stable code; zeep's exception never escapes.
@@ -37,7 +38,7 @@ from zeep.wsdl.bindings.soap import Soap11Binding
 
 from .credentials import Credentials
 from .errors import KetenClientError, RequestNotValid, SoapFault, fault_from_parts
-from .security import WusAddressing, WusSignature
+from .security import MagdaSignature, MessageSecurity, WusAddressing, WusSignature
 
 __all__ = ["ZEEP_SETTINGS", "ServiceClient", "fault_from_zeep", "profile_security"]
 
@@ -82,15 +83,17 @@ class _SameOriginTransport(Transport):
         return content
 
 
-def profile_security(endpoint: str) -> type[WusAddressing]:
+def profile_security(endpoint: str) -> type[MessageSecurity]:
     """The security class for the profile named by the endpoint's last path segment."""
     path = urlsplit(endpoint).path.rstrip("/")
     if path.endswith("/2W-be-S"):
         return WusSignature
     if path.endswith("/2W-be"):
         return WusAddressing
-    raise ValueError(f"{endpoint!r} names no supported Digikoppeling profile: the path must end in "
-                     "/2W-be-S (signed) or /2W-be (TLS only)")
+    if path.endswith("/MAGDA"):
+        return MagdaSignature
+    raise ValueError(f"{endpoint!r} names no supported profile: the path must end in /2W-be-S (Digikoppeling, "
+                     "signed), /2W-be (Digikoppeling, TLS only) or /MAGDA (Flemish, signed)")
 
 
 def fault_from_zeep(fault: zeep.exceptions.Fault) -> SoapFault:
@@ -133,9 +136,11 @@ class ServiceClient:
             session.trust_env = False
             session.verify = str(credentials.trust_bundle)
             session.cert = (certfile, keyfile)
-            self.security: WusAddressing
+            self.security: MessageSecurity
             if security_class is WusSignature:
                 self.security = WusSignature(endpoint, credentials, server_oin=server_oin)
+            elif security_class is MagdaSignature:
+                self.security = MagdaSignature(endpoint, credentials, server_oin=server_oin)
             else:
                 self.security = WusAddressing(endpoint, credentials)
             transport = _SameOriginTransport(endpoint, session=session, timeout=timeout)
@@ -156,7 +161,7 @@ class ServiceClient:
 
     @property
     def profile(self) -> str:
-        """``2W-be-S`` or ``2W-be``."""
+        """``2W-be-S``, ``2W-be`` or ``MAGDA``."""
         return self.security.profile
 
     @property

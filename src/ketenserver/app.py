@@ -214,7 +214,8 @@ def create_app(settings: Settings, *, features: Iterable[Feature] | None = None,
         dispatch = feature_operations(feature).call
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
-                                contracts.schema_for(feature.key), dispatch, feature.reference)
+                                contracts.schema_for(feature.key), dispatch, feature.reference,
+                                feature.refusal)
             endpoints[endpoint.path] = endpoint
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
     jobs: dict[str, BackgroundJob] = {}

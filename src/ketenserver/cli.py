@@ -91,8 +91,8 @@ def sandbox_banner(settings: Settings) -> str:
             lines.append(f"  {feature.title} [{profile.name}]: {base}/{feature.key}/{profile.name}?wsdl")
     lines += ["", f"Trust anchor:  {pki / 'DEV-ONLY-trust-bundle.pem'}", "Client certificates:"]
     for party in DEMO_PARTIES:
-        lines.append(f"  {party.name} (OIN {party.oin}): {pki / f'DEV-ONLY-{party.key}.crt.pem'} "
-                     f"+ .key.pem / .p12")
+        identifier = f"KBO {party.oin}" if party.kbo else f"OIN {party.oin}"
+        lines.append(f"  {party.name} ({identifier}): {pki / f'DEV-ONLY-{party.key}.crt.pem'} + .key.pem / .p12")
     lines += ["", "Try it (Python, in this virtualenv):", "",
               "  from ketenclient import Credentials, SbbErkenningenClient",
               f"  creds = Credentials.from_pem('{pki}/DEV-ONLY-{school.key}.chain.pem',",
@@ -287,6 +287,8 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ketenserver.exchange.storage import ORGANISATION_KINDS
+
     parser = argparse.ArgumentParser(prog="ketenserver", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="TOML settings file (section [ketenserver])")
@@ -317,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--name", required=True)
     issue.add_argument("--days", type=int, default=30)
     issue.add_argument("--out", help="directory for the files (default: the PKI directory)")
-    issue.add_argument("--kind", default="vendor", choices=("school", "company", "vendor", "government"))
+    issue.add_argument("--kind", default="vendor", choices=ORGANISATION_KINDS)
     issue.add_argument("--brin")
     issue.add_argument("--no-register", dest="register", action="store_false",
                        help="do not register the OIN in the database")
@@ -338,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = org_sub.add_parser("add")
     add.add_argument("--oin", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--kind", required=True, choices=("school", "company", "vendor", "government"))
+    add.add_argument("--kind", required=True, choices=ORGANISATION_KINDS)
     add.add_argument("--brin")
     add.add_argument("--kvk")
     mandate = org_sub.add_parser("mandate", help="let an intermediary act for an organisation")

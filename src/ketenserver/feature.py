@@ -68,6 +68,13 @@ class Feature:
     """For a profile without WS-Addressing (MAGDA): reads a request's own reference from its
     validated Body element (an lxml element), which then stands in for wsa:MessageID: retries
     with the same reference get the stored reply, and the journal names it."""
+    refusal: Callable[[Any, Any], Any] | None = None
+    """Where the feature's contract answers a broken rule inside a normal reply instead of a SOAP
+    fault (MAGDA's ``Uitzondering``): ``refusal(error, body)`` gets the
+    :class:`~ketencore.errors.RuleError` and the request's Body element (lxml) and returns the reply's
+    Body element, which must validate against the XSD. The work is rolled back as for a fault and
+    nothing is stored for a retry; the journal records the exchange as refused with the rule's code.
+    Technical refusals (envelope, security, XSD) stay SOAP faults."""
     jobs: tuple[Job, ...] = ()
     published: tuple[str, ...] = ()
     """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the

@@ -172,8 +172,8 @@ def test_a_contract_with_a_dtd_is_refused(fake_server: Any, school: Credentials)
 
 @pytest.mark.parametrize(("endpoint", "reason"), [
     ("http://ketenserver.test/sbb-erkenningen/2W-be-S", "not an https URL"),
-    (f"{BASE}/sbb-erkenningen/2W-be-SE", "no supported Digikoppeling profile"),
-    (f"{BASE}/sbb-erkenningen", "no supported Digikoppeling profile"),
+    (f"{BASE}/sbb-erkenningen/2W-be-SE", "names no supported profile"),
+    (f"{BASE}/sbb-erkenningen", "names no supported profile"),
     (f"{SIGNED}?wsdl", "without query"),
 ])
 def test_endpoints_that_are_refused_before_any_request(

@@ -394,7 +394,8 @@ def test_the_contracts_ship_inside_the_package() -> None:
 
     package = Path(ketenserver.__file__).parent
     assert contracts.contracts_dir() == package / "contract_files"
-    assert contracts.published().wsdl_names() == ("duo-verzuimloket", "sbb-erkenningen", "sbb-mutatieontvanger")
+    assert contracts.published().wsdl_names() == ("duo-verzuimloket", "sbb-erkenningen", "sbb-mutatieontvanger",
+                                                  "werkplekduaal")
 
 
 @pytest.mark.parametrize("capped", [True, False])

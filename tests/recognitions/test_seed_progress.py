@@ -10,6 +10,7 @@ import pytest
 from ketenserver import sandbox
 from ketenserver.db import Base, make_engine, make_session_factory
 from ketenserver.recognitions import seed
+from ketenserver.recognitions.feature import FEATURE as RECOGNITIONS
 
 
 def test_progress_is_reported_per_batch_up_to_the_total(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +67,7 @@ def test_prepare_database_shows_the_progress_of_the_seed(monkeypatch: pytest.Mon
     monkeypatch.setattr(sandbox, "PROGRESS_FROM", 300)
     engine = make_engine(f"sqlite:///{tmp_path / 'sandbox.sqlite3'}")
     said: list[str] = []
-    sandbox.prepare_database(engine, companies=300, say=said.append)
+    sandbox.prepare_database(engine, companies=300, say=said.append, features=(RECOGNITIONS,))
     engine.dispose()
     assert said == [
         "  sbb-erkenningen: [##########....................]  33%  100 of 300",

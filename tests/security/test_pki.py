@@ -42,6 +42,7 @@ EXPECTED_FILES = {
 } | {
     f"DEV-ONLY-{key}{suffix}"
     for key in ("school-25LX", "school-30AB", "vendor-hosting",
+                "provider-0412345614", "provider-0423456765", "coach-0834567808", "loket-0316200006",
                 "test-expired", "test-revoked", "test-rogue", "test-foreign")
     for suffix in (".crt.pem", ".key.pem", ".chain.pem", ".p12")
 }
@@ -100,7 +101,9 @@ def test_oin_in_subject_serial_number(pki: DevPki) -> None:
         subject = cert.subject
         assert subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == party.name
         assert subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == party.name
-        assert subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "NL"
+        # A Flemish party names C=BE and its KBO number (tests/security/test_flemish_parties.py).
+        flemish = party.kbo is not None
+        assert subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == ("BE" if flemish else "NL")
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         if party in DEMO_PARTIES:  # also a server: a school's own receiver of pushed mutations
@@ -109,7 +112,8 @@ def test_oin_in_subject_serial_number(pki: DevPki) -> None:
         else:
             assert list(eku) == [ExtendedKeyUsageOID.CLIENT_AUTH]
             assert names.get_values_for_type(x509.DNSName) == []
-        assert names.get_values_for_type(x509.UniformResourceIdentifier) == [f"urn:oin:{party.oin}"]
+        urn = f"urn:kbo:{party.oin}" if flemish else f"urn:oin:{party.oin}"
+        assert names.get_values_for_type(x509.UniformResourceIdentifier) == [urn]
     assert oin_of(load_cert(pki.server_cert)) == SERVER_OIN
 
 

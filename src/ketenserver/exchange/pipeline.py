@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketencore import wsse
 from ketencore.envelope import Envelope, check_no_addressing, check_request_addressing, read_envelope, write_reply
-from ketencore.errors import ExchangeError, KetenError
+from ketencore.errors import ExchangeError, KetenError, RuleError
 from ketencore.faults import Fault, fault_body, fault_for, internal_error
 from ketencore.profiles import Profile
 from ketencore.trust import TrustStore, oin_of
@@ -84,6 +84,10 @@ class Endpoint:
     reference: Callable[[etree._Element], str] | None = None
     """In a profile without WS-Addressing: the message's own identity, read from the validated
     Body (MAGDA's Referte); it stands in for wsa:MessageID (retries, the journal)."""
+    refusal: Callable[[RuleError, etree._Element], etree._Element] | None = None
+    """Where a contract answers a broken rule inside a normal reply (MAGDA's Uitzondering) rather
+    than as a SOAP fault: builds that reply from the error and the request's Body element. The
+    work is rolled back all the same and nothing is stored for a retry (see :attr:`_Answer.in_reply`)."""
 
     def __post_init__(self) -> None:
         if not self.profile.addressing and self.reference is None:
@@ -135,6 +139,9 @@ class _Answer:
     relates_to: str | None = None
     on_conflict: Callable[[], etree._Element | None] | None = None
     """For a state change: the stored reply of a concurrent retry whose commit came first."""
+    in_reply: bool = False
+    """The payload is a refusal written as a normal reply (:attr:`Endpoint.refusal`): a refusal all
+    the same, so the unit of work is discarded and the exchange journaled on its own."""
 
 
 def _refuse(exchange: Exchange, answer: _Answer, error: KetenError, verdict: str | None = None) -> None:
@@ -224,7 +231,7 @@ class Pipeline:
             self._answer(endpoint, environ, exchange, answer, unit)
             answer.relates_to = answer.relates_to or exchange.message_id
             exchange.response = self._render(endpoint, answer)
-            refused = answer.fault is not None
+            refused = answer.fault is not None or answer.in_reply
             committed = not refused and self._commit(endpoint, unit, exchange, answer, started)
             if not committed:
                 _discard(unit.session)  # a refusal leaves nothing behind
@@ -247,7 +254,7 @@ class Pipeline:
         """Fill in ``answer``: the operation's response, or the fault that names the rule broken."""
         try:
             self._process(endpoint, environ, exchange, answer, unit)
-            if exchange.outcome == "refused":  # the default; "retried" stays
+            if exchange.outcome == "refused" and not answer.in_reply:  # the default; "retried" stays
                 exchange.outcome, exchange.verdict = "accepted", "accepted"
         except KetenError as error:
             _refuse(exchange, answer, error)
@@ -444,12 +451,15 @@ class Pipeline:
                            token_key=self._token_key, settings=self._settings)
         try:
             answer.payload = endpoint.dispatch(payload, call)
-        except KetenError:
+        except KetenError as error:
             # A retry racing its original: the original held the rows first and committed its
             # reply with its work, so this one broke a rule (e.g. a duplicate). Answer the retry.
             stored = self._stored_after_refusal(session, organisation, message_id) if changes_state else None
             if stored is None or stored.operation != operation.name:
-                raise
+                if endpoint.refusal is None or not isinstance(error, RuleError):
+                    raise
+                answer.payload = self._refused_in_reply(endpoint, error, payload, exchange, answer)
+                return
             answer.payload = _retried(stored, operation, digest, exchange,
                                       "concurrent retry answered with the stored reply")
             return
@@ -467,6 +477,18 @@ class Pipeline:
                 return _retried(stored, operation, digest, exchange, "concurrent retry answered with the stored reply")
 
             answer.on_conflict = on_conflict
+
+    @staticmethod
+    def _refused_in_reply(endpoint: Endpoint, error: RuleError, payload: etree._Element, exchange: Exchange,
+                          answer: _Answer) -> etree._Element:
+        """The contract's own reply for a broken rule (:attr:`Endpoint.refusal`), journaled as refused."""
+        assert endpoint.refusal is not None
+        reply = endpoint.refusal(error, payload)
+        validate_payload(endpoint.schema, reply, outbound=True)
+        answer.in_reply = True
+        exchange.outcome, exchange.fault_code = "refused", error.code
+        exchange.verdict = f"{error.code}: {error.message}"
+        return reply
 
     @staticmethod
     def _stored_after_refusal(session: Session, organisation: str, message_id: str) -> storage.StoredReply | None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ketenserver.db import Base
 
-ORGANISATION_KINDS = ("school", "company", "vendor", "government")
+ORGANISATION_KINDS = ("school", "company", "vendor", "government", "provider", "coach")
 
 
 class Organisation(Base):

@@ -77,7 +77,7 @@ def init_dev_pki(
         if party.key == "test-expired":
             valid = (now - dt.timedelta(days=366), now - dt.timedelta(days=1))
         leaf = _client_leaf(ca, party.oin, party.name, not_before=valid[0], not_after=valid[1],
-                            endpoint=party in DEMO_PARTIES)
+                            endpoint=party in DEMO_PARTIES, country=party.country)
         _write_party(pki.party(party.key), leaf, ca.cert)
         if party.key == "test-revoked":
             revoked.append(leaf.cert)
@@ -138,6 +138,7 @@ _PURPOSES = {
     "test-revoked": "listed in the CRL: refused as revoked",
     "test-rogue": "valid, same CA, registered nowhere: signer not authorised",
     "test-foreign": "claims school 25LX's OIN, issued by the foreign root: unknown issuer",
+    "loket-0316200006": "demo government: the werkplekduaal counter itself",
 }
 
 
@@ -176,17 +177,23 @@ def _readme(pki: DevPki) -> str:
         "",
         *(f"- `{path.name}`: {what}" for path, what in files),
         "",
-        "## Parties (OIN in the certificate subject's serialNumber)",
+        "## Parties (identifier in the certificate subject's serialNumber)",
         "",
-        "| key | OIN | name | purpose |",
-        "| --- | --- | --- | --- |",
-        *(f"| {p.key} | {p.oin} | {p.name} | {_PURPOSES.get(p.key, f'demo {p.kind}')} |"
+        "A Dutch party's subject names C=NL and its OIN; a Flemish party's (the werkplekduaal",
+        "parties) names C=BE and its KBO enterprise number, as Flemish government B2B certificates",
+        "do. Both come from the same dev intermediate: ketenserver trusts one development chain for",
+        "both countries, so the one trust bundle above accepts them all.",
+        "",
+        "| key | C | identifier | name | purpose |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {p.key} | {p.country} | {p.oin} | {p.name} | {_PURPOSES.get(p.key, f'demo {p.kind}')} |"
           for p in (*DEMO_PARTIES, *TEST_PARTIES)),
         "",
         "The demo parties' certificates carry clientAuth and serverAuth and the names localhost,",
-        "127.0.0.1 and ::1 besides `urn:oin:<OIN>`: with the same certificate a demo school can",
-        "also serve its own SOAP endpoint on this machine (the receiver of pushed SBB mutations).",
-        "The test parties' certificates are for clients only.",
+        "127.0.0.1 and ::1 besides `urn:oin:<OIN>` (`urn:kbo:<KBO number>` for a Flemish party):",
+        "with the same certificate a demo school can also serve its own SOAP endpoint on this",
+        "machine (the receiver of pushed SBB mutations). The test parties' certificates are for",
+        "clients only.",
         "",
     ]
     return "\n".join(lines)

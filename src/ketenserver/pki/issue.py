@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ketenserver.pki.names import _name
+from ketenserver.pki.names import IDENTIFIER_URNS, _name
 
 # PKIoverheid requires RSA 2048 at least (4096 for the roots and CAs); 2048 everywhere keeps the
 # whole generation well under a few seconds, which matters because test sessions create it.
@@ -117,11 +117,12 @@ def _leaf(
 
 def _client_leaf(
     issuer: _Issuer, oin: str, name: str, *, not_before: dt.datetime, not_after: dt.datetime,
-    endpoint: bool = False,
+    endpoint: bool = False, country: str = "NL",
 ) -> _Issuer:
+    """A client certificate naming ``oin`` (for ``country="BE"`` a KBO number) in serialNumber."""
     # cryptography's default end-entity policy demands a SAN even for client certificates; a
-    # URN naming the OIN satisfies it and shows the identity to tools that only read SANs.
-    san: list[x509.GeneralName] = [x509.UniformResourceIdentifier(f"urn:oin:{oin}")]
+    # URN naming the identifier satisfies it and shows it to tools that only read SANs.
+    san: list[x509.GeneralName] = [x509.UniformResourceIdentifier(f"{IDENTIFIER_URNS[country]}{oin}")]
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH]
     if endpoint:
         # A demo organisation also serves SOAP itself (a school's mutation receiver), on this
@@ -129,7 +130,7 @@ def _client_leaf(
         san += _LOCALHOST
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
     return _leaf(
-        issuer, _name(name, name, oin), san, usages,
+        issuer, _name(name, name, oin, country=country), san, usages,
         not_before=not_before, not_after=not_after,
     )
 

@@ -1,6 +1,9 @@
-"""Who a development certificate names: OINs (school, KvK, ketenserver's own) and X.509 subjects.
+"""Who a development certificate names: OINs (school, KvK, ketenserver's own), KBO enterprise
+numbers (Flemish parties) and X.509 subjects.
 
-An OIN rides in the subject's serialNumber attribute, as in PKIoverheid certificates (PKI001).
+The organisation's identifier rides in the subject's serialNumber attribute: a Dutch party's OIN,
+as in PKIoverheid certificates (PKI001), or a Flemish party's KBO enterprise number, as in the
+Flemish government's B2B (MAGDA) certificates, which also name C=BE.
 """
 
 from __future__ import annotations
@@ -54,13 +57,33 @@ def validate_oin(oin: str) -> str:
         ) from None
 
 
-def _name(cn: str, org: str, oin: str | None = None) -> x509.Name:
+def validate_kbo(kbo: str) -> str:
+    """Return ``kbo`` if it is a bare KBO enterprise number that passes its mod-97 check, else raise.
+
+    Bare only (``0412345614``, not ``0412.345.614``): the number is a certificate's serialNumber
+    and the registry's key, so it must have one spelling.
+    """
+    try:
+        bare = identifiers.kbo_enterprise_number(kbo)
+    except identifiers.InvalidKboEnterpriseNumber as error:
+        raise ValueError(f"{error} Got {kbo!r}.") from None
+    if bare != kbo:
+        raise ValueError(f"write the KBO enterprise number bare, as {bare}, not {kbo!r}")
+    return kbo
+
+
+IDENTIFIER_URNS = {"NL": "urn:oin:", "BE": "urn:kbo:"}
+"""Per country, the URN prefix of the identifier in a leaf's subjectAltName (``urn:oin:<OIN>``)."""
+
+
+def _name(cn: str, org: str, serial: str | None = None, *, country: str = "NL") -> x509.Name:
     attributes = [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, country),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
     ]
-    if oin is not None:
-        # PKI001: the OIN rides in the subject serialNumber, as in PKIoverheid certificates.
-        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    if serial is not None:
+        # PKI001: the OIN rides in the subject serialNumber, as in PKIoverheid certificates; a
+        # Flemish certificate carries the KBO enterprise number in the same attribute.
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
     return x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 

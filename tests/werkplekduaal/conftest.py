@@ -1,0 +1,1 @@
+"""The werkplekduaal tests: the feature's tables exist on the test database (through its migration)."""
