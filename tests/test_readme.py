@@ -83,3 +83,27 @@ def test_readme_absence_flow_runs(base_url, pki, settings, monkeypatch, tmp_path
     assert re.fullmatch(r"reply: In behandeling \S.+ leerplicht@utrecht\.gemeente\.example", lines[2]), lines
     assert re.fullmatch(rf"follow-up: \d{{10}} after {registered.group(1)}", lines[3]), lines
     assert lines[4] == "mirror holds the follow-up: True"
+
+
+def _flemish_flow() -> str:
+    section = README.read_text().split("## A Flemish provider's flow", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "the README lost its Flemish flow"
+    return match.group(1)
+
+
+def test_readme_flemish_flow_runs(base_url, pki, settings, monkeypatch):
+    """Recognition request with two mentors, decision, agreement, a move in KBO, its task, the addendum."""
+    code = _flemish_flow().replace("https://127.0.0.1:8443", base_url).replace("certs-dev/", f"{pki.directory}/")
+    monkeypatch.setenv("KETENSERVER_DATABASE_URL", settings.effective_database_url)  # for the commands
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own README, on purpose
+    lines = output.getvalue().splitlines()
+    filed = re.fullmatch(r"filed: (EA\d{8}) TOEGEWEZEN (.+)", lines[0])
+    assert filed, lines
+    recognised = re.fullmatch(r"recognised: ER\d{8} ([A-Z_]+) until (\d{4}-\d\d-\d\d)", lines[1])
+    assert recognised, lines
+    assert re.fullmatch(r"agreement: OV\d{8} GEREGISTREERD", lines[2]), lines
+    assert lines[3] == "task: ADRESWIJZIGING_VESTIGING options ['AANPASSEN', 'BEEINDIGEN']", lines
+    assert re.fullmatch(r"addendum: AD\d{8} GEREGISTREERD", lines[4]), lines

@@ -7,6 +7,9 @@
                                                                     appeal a withdrawal, or decide the appeal
     ketenserver werkplekduaal kbo apply DIR                         apply KBO update files (and the tasks)
     ketenserver werkplekduaal kbo sync [--changes N]                the weekly sync now, with generated changes
+    ketenserver werkplekduaal kbo verhuis VESTIGING --straat S --huisnummer N --postcode P --gemeente G
+                                                                    one establishment moves (a KBO update of one
+                                                                    address, applied with the partnerships' tasks)
     ketenserver werkplekduaal kbo genereer DIR [--changes N] [--seed S]   write KBO update files
     ketenserver werkplekduaal taken                                 the counter's pass now: decisions due,
                                                                     syncs due, missing agreements
@@ -21,11 +24,16 @@ import argparse
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from ketencore.errors import KetenError
 from ketenserver.settings import Settings
+
+if TYPE_CHECKING:
+    from ketenserver.werkplekduaal.sync import SyncResult
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,12 +60,34 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     apply.add_argument("directory", type=Path)
     now = kbo_cmd.add_parser("sync", help="the weekly sync now, with generated changes")
     now.add_argument("--changes", type=int, help="how many changes (default: the kbo_weekly_changes setting)")
+    move = kbo_cmd.add_parser("verhuis", help="an establishment moves: a one-address KBO update, applied")
+    move.add_argument("vestiging", help="Vestigingsnummer, e.g. 2147812701")
+    move.add_argument("--straat", required=True)
+    move.add_argument("--huisnummer", required=True)
+    move.add_argument("--postcode", required=True)
+    move.add_argument("--gemeente", required=True)
     generate = kbo_cmd.add_parser("genereer", help="write a KBO update set of generated changes")
     generate.add_argument("directory", type=Path)
     generate.add_argument("--changes", type=int, default=25)
     generate.add_argument("--seed", type=int, default=1)
     cmd.add_parser("taken", help="run the counter's pass now (decisions due, KBO syncs due, missing agreements)")
     cmd.add_parser("opleidingen", help="list the opleidingen and the partnerships")
+
+
+def _move(session: Session, args: argparse.Namespace, today: dt.date) -> SyncResult:
+    """Write the KBO update set of one establishment's new address and apply it (``sync.apply_changes``)."""
+    import tempfile
+
+    from ketenserver.werkplekduaal import kbo, sync
+
+    if not (args.postcode.isdigit() and len(args.postcode) == 4):
+        raise ValueError("--postcode is a Belgian postcode: 4 digits")
+    writer = kbo.UpdateWriter()
+    writer.delete("address", args.vestiging)
+    writer.address(args.vestiging, kbo.Address(args.straat, args.huisnummer, None, args.postcode, args.gemeente))
+    with tempfile.TemporaryDirectory(prefix="ketenserver-kbo-") as directory:
+        writer.write(Path(directory))
+        return sync.apply_changes(session, Path(directory), today, source="command")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -111,6 +141,9 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
                     print(f"{done.decided} decisions, {done.syncs} KBO syncs, {done.missing} missing-agreement tasks")
                 elif args.kbo_command == "apply":
                     result = sync.apply_changes(session, args.directory, today)
+                    print(f"KBO: {result.moved} establishments moved, {result.stopped} stopped; {result.tasks} tasks")
+                elif args.kbo_command == "verhuis":
+                    result = _move(session, args, today)
                     print(f"KBO: {result.moved} establishments moved, {result.stopped} stopped; {result.tasks} tasks")
                 elif args.kbo_command == "sync":
                     chosen = own if args.changes is None else replace(own, kbo_weekly_changes=args.changes)

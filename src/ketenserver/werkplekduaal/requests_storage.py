@@ -106,7 +106,7 @@ class RecognitionRow(Base):
     __tablename__ = "wpd_recognitions"
     __table_args__ = (
         Index("ix_wpd_recognitions_workplace", "establishment_number", "opleiding"),
-        Index("ix_wpd_recognitions_opleiding", "opleiding", "status", "valid_until"),
+        Index("ix_wpd_recognitions_search", "opleiding", "status", "postcode", "establishment_number"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
@@ -121,6 +121,9 @@ class RecognitionRow(Base):
     status_since: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[str | None] = mapped_column(String(500))
     """Why it was withdrawn."""
+    postcode: Mapped[str | None] = mapped_column(String(4))
+    """The establishment's postcode, copied from KBO (and kept in step by the weekly sync) so that the
+    search for available workplaces reads one index in its own order (``storage.SqlWorkplaceIndex``)."""
 
 
 class RecognitionMentorRow(Base):
@@ -188,7 +191,8 @@ class SqlRecognitionRegister:
     def add(self, new: NewRecognition) -> Recognition:
         row = RecognitionRow(establishment_number=new.establishment_number, enterprise_number=new.enterprise_number,
                              opleiding=new.opleiding, valid_from=new.valid_from, valid_until=new.valid_until,
-                             status=requests.RUNNING, places=new.places, status_since=new.valid_from)
+                             status=requests.RUNNING, places=new.places, status_since=new.valid_from,
+                             postcode=_postcode(self._session, new.establishment_number))
         self._session.add(row)
         self._session.flush()
         if new.mentors:
@@ -206,6 +210,27 @@ class SqlRecognitionRegister:
             row.reason = reason
         self._session.flush()
         return self._values([row])[0]
+
+
+def _postcode(session: Session, establishment_number: str) -> str | None:
+    from ketenserver.werkplekduaal.kbo_storage import EstablishmentRow
+
+    return session.scalar(select(EstablishmentRow.postcode).where(EstablishmentRow.number == establishment_number))
+
+
+def copy_postcodes(session: Session, establishments: Iterable[str] | None = None) -> None:
+    """Copy the establishments' postcodes onto their recognitions (all, or of the given establishments)."""
+    from ketenserver.werkplekduaal.kbo_storage import EstablishmentRow
+
+    current = (select(EstablishmentRow.postcode).where(
+        EstablishmentRow.number == RecognitionRow.establishment_number).scalar_subquery())
+    statement = update(RecognitionRow).values(postcode=current).execution_options(synchronize_session=False)
+    if establishments is None:
+        session.execute(statement)
+        return
+    numbers = sorted(set(establishments))
+    for start in range(0, len(numbers), 500):
+        session.execute(statement.where(RecognitionRow.establishment_number.in_(numbers[start:start + 500])))
 
 
 def add_recognition(session: Session, *, establishment_number: str, enterprise_number: str, opleiding: str,
@@ -399,5 +424,6 @@ def seed_recognitions(session: Session, seed_number: int, *, establishments: Seq
         if mentors:
             session.execute(insert(RecognitionMentorRow), mentors)
         say(min(start + _CHUNK, len(rows)), len(rows))
+    copy_postcodes(session)
     return len(rows)
 

@@ -38,6 +38,8 @@ class SqlWorkplaceIndex:
             agreement.establishment_number == recognition.establishment_number,
             agreement.opleiding == recognition.opleiding, agreement.start <= on, agreement.last_day >= on)
             .scalar_subquery())
+        # ix_wpd_recognitions_search gives the rows in page order: no sort, and a page reads about
+        # as many rows as it shows (the recognition's copy of the postcode, kept in step by the sync)
         query = (select(recognition.enterprise_number, recognition.establishment_number, recognition.places,
                         recognition.valid_until, place.name, place.street, place.house_number, place.box,
                         place.postcode, place.municipality, taken.label("taken"))
@@ -45,12 +47,14 @@ class SqlWorkplaceIndex:
                  .where(recognition.opleiding == opleiding, recognition.status == "LOPEND",
                         recognition.valid_from <= on, recognition.valid_until >= on, place.status == ACTIVE,
                         recognition.places > taken)
-                 .order_by(place.postcode, place.number).limit(limit))
+                 .order_by(recognition.postcode, recognition.establishment_number).limit(limit))
         if postcodes is not None:
-            query = query.where(or_(*(place.postcode.between(f"{low:04d}", f"{high:04d}") for low, high in postcodes)))
+            query = query.where(or_(*(recognition.postcode.between(f"{low:04d}", f"{high:04d}")
+                                      for low, high in postcodes)))
         if after is not None:
-            query = query.where(or_(place.postcode > after.postcode,
-                                    and_(place.postcode == after.postcode, place.number > after.establishment_number)))
+            query = query.where(or_(recognition.postcode > after.postcode,
+                                    and_(recognition.postcode == after.postcode,
+                                         recognition.establishment_number > after.establishment_number)))
         return [Workplace(row.enterprise_number, row.establishment_number, row.name,
                           Address(row.street, row.house_number, row.box, row.postcode, row.municipality),
                           opleiding, row.places - row.taken, row.valid_until)

@@ -64,6 +64,7 @@ def apply_changes(session: Session, directory: Path, today: dt.date, *, source: 
     """Apply a KBO update set and the partnerships' reaction, recorded as this week's sync when none
     ran this week yet (an extra ``kbo apply`` in the same week is applied, and not recorded twice)."""
     changes = kbo_storage.apply_update(session, directory)
+    requests_storage.copy_postcodes(session, (c.establishment_number for c in changes if c.kind == "MOVED"))
     made = agreements_storage.tasks_for_changes(session, changes, today)
     moved = sum(c.kind == "MOVED" for c in changes)
     result = SyncResult(moved, len(changes) - moved, made)

@@ -1,9 +1,10 @@
 """werkplekduaal: recognition requests, recognitions, agreements, addenda, trajectories, tasks and KBO syncs
 
 The counter's own records: what a coach filed (wpd_requests with its mentors and documents), what a
-partnership recognised (wpd_recognitions with their mentors), what a provider registered (wpd_agreements,
-wpd_addenda, wpd_trajectories), its dashboard (wpd_tasks and the per-provider task cursor) and the weekly
-KBO syncs applied (wpd_kbo_syncs, one row per week).
+partnership recognised (wpd_recognitions with their mentors; each carries its establishment's postcode for
+the workplace search), what a provider registered (wpd_agreements, wpd_addenda, wpd_trajectories), its
+dashboard (wpd_tasks and the per-provider task cursor) and the weekly KBO syncs applied (wpd_kbo_syncs,
+one row per week).
 
 Revision ID: 0012
 Revises: 0011
@@ -68,9 +69,10 @@ def upgrade() -> None:
     sa.Column('places', sa.Integer(), nullable=False),
     sa.Column('status_since', sa.Date(), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('postcode', sa.String(length=4), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wpd_recognitions'))
     )
-    op.create_index('ix_wpd_recognitions_opleiding', 'wpd_recognitions', ['opleiding', 'status', 'valid_until'], unique=False)
+    op.create_index('ix_wpd_recognitions_search', 'wpd_recognitions', ['opleiding', 'status', 'postcode', 'establishment_number'], unique=False)
     op.create_index('ix_wpd_recognitions_workplace', 'wpd_recognitions', ['establishment_number', 'opleiding'], unique=False)
     op.create_table('wpd_task_cursors',
     sa.Column('provider', sa.String(length=10), nullable=False),
@@ -214,7 +216,7 @@ def downgrade() -> None:
     op.drop_table('wpd_trajectories')
     op.drop_table('wpd_task_cursors')
     op.drop_index('ix_wpd_recognitions_workplace', table_name='wpd_recognitions')
-    op.drop_index('ix_wpd_recognitions_opleiding', table_name='wpd_recognitions')
+    op.drop_index('ix_wpd_recognitions_search', table_name='wpd_recognitions')
     op.drop_table('wpd_recognitions')
     op.drop_table('wpd_kbo_syncs')
     op.drop_index('ix_wpd_agreements_workplace', table_name='wpd_agreements')
