@@ -24,7 +24,7 @@ from ketenserver.werkplekduaal.requests import Recognition
 from tests.werkplekduaal import factories
 from tests.werkplekduaal.factories import element, leaf
 
-PROVIDER, OTHER_PROVIDER = "0412345614", "0423456765"
+PROVIDER, OTHER_PROVIDER = "0987654394", "0987654493"  # only these tests write as them
 TODAY = dt.date(2026, 3, 9)
 START, END = dt.date(2026, 3, 16), dt.date(2027, 6, 30)
 

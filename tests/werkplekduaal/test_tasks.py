@@ -1,4 +1,5 @@
-"""The dashboard: tasks from KBO changes, addenda and missing agreements; paging by Volgnummer; handling (WPD-1060..1064)."""
+"""The dashboard: tasks from KBO changes, addenda and missing agreements; paging by Volgnummer; handling
+(WPD-1060..1064)."""
 
 from __future__ import annotations
 
