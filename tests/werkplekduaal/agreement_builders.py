@@ -10,8 +10,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import cast
 
 from lxml import etree
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -46,10 +48,9 @@ def seeded_engine(settings: Settings) -> Iterator[Engine]:
 
 def create_tables(engine: Engine) -> None:
     """This area's tables (and the KBO and recognition tables it reads) until the migration makes them."""
-    kbo_tables = [row.__table__ for row in (kbo_storage.EnterpriseRow, kbo_storage.EstablishmentRow,
-                                            kbo_storage.EmployerRow)]
-    Base.metadata.create_all(engine, tables=[*kbo_tables, *requests_storage.TABLES, *agreements_storage.TABLES],
-                             checkfirst=True)
+    rows = (kbo_storage.EnterpriseRow, kbo_storage.EstablishmentRow, kbo_storage.EmployerRow)
+    tables = [*(row.__table__ for row in rows), *requests_storage.TABLES, *agreements_storage.TABLES]
+    Base.metadata.create_all(engine, tables=[cast(Table, table) for table in tables], checkfirst=True)
 
 
 def person(age: int = 17, on: dt.date = TODAY) -> tuple[str, dt.date]:

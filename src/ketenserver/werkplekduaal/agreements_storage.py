@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +29,7 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     String,
+    Table,
     UniqueConstraint,
     select,
     update,
@@ -170,7 +171,8 @@ class TaskCursorRow(Base):
     last_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-TABLES = tuple(row.__table__ for row in (AgreementRow, AddendumRow, TrajectoryRow, TaskRow, TaskCursorRow))
+TABLES: tuple[Table, ...] = tuple(cast(Table, row.__table__) for row in (
+    AgreementRow, AddendumRow, TrajectoryRow, TaskRow, TaskCursorRow))
 """This area's tables, in the order they can be created."""
 
 

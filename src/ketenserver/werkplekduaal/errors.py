@@ -280,7 +280,7 @@ class UnknownTask(WerkplekduaalError):
 class OptionNotAllowed(WerkplekduaalError):
     spec = _spec("WPD-1061", "Option not allowed for this task",
                  "Optie: one of the task's options (Adreswijziging: AANPASSEN or BEEINDIGEN; Opheffing: "
-                 "BEEINDIGEN; Addendum: REGISTREREN; Overeenkomst ontbreekt: REGISTREREN)")
+                 "BEEINDIGEN; Addendum: REGISTREREN; Overeenkomst ontbreekt: STOPZETTEN)")
     default_field = "Optie"
 
 
