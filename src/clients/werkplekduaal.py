@@ -424,14 +424,18 @@ def werkplekkenpagina(value: Any) -> Werkplekkenpagina:
 
 # -- the client --------------------------------------------------------------------------------------
 
+COUNTER_KBO = "0316200006"
+"""The counter's KBO enterprise number: the Afzender of its replies and the signer's serialNumber."""
+
 
 class WerkplekduaalClient(ServiceClient):
     """Client of the Flemish dual-learning counter, e.g. ``https://host/werkplekduaal/MAGDA``.
 
     ``hoedanigheid`` is the capacity the caller acts in for agreements, trajectories, tasks and
     workplaces (OPLEIDINGSVERSTREKKER); the recognition-request methods act as TRAJECTBEGELEIDER
-    unless told otherwise. ``server_oin`` pins the KBO number of the reply's signer (the counter's
-    ``0316200006``). Refusals arrive as :class:`~ketenclient.ClientFault` with the code
+    unless told otherwise. ``server_oin`` pins the KBO number in the reply signer's certificate:
+    by default the counter's own, ``0316200006`` (the counter signs as itself); None accepts any
+    trusted signer. Refusals arrive as :class:`~ketenclient.ClientFault` with the code
     (``WPD-10xx``) and the element in ``field``.
     """
 
@@ -441,7 +445,7 @@ class WerkplekduaalClient(ServiceClient):
         credentials: Credentials,
         *,
         timeout: float = 30,
-        server_oin: str | None = None,
+        server_oin: str | None = COUNTER_KBO,
         hoedanigheid: Hoedanigheid = Hoedanigheid.OPLEIDINGSVERSTREKKER,
     ) -> None:
         if profile_security(endpoint) is not MagdaSignature:

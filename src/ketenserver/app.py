@@ -212,10 +212,14 @@ def create_app(settings: Settings, *, features: Iterable[Feature] | None = None,
     for feature in features:
         operations = {op.input_element: op for op in contracts.operations(feature.key)}
         dispatch = feature_operations(feature).call
+        own_signer = None
+        if feature.reply_signer is not None:
+            chain, key = feature.reply_signer(settings)
+            own_signer = MessageSigner.from_pem(key.read_bytes(), chain.read_bytes())
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,
                                 contracts.schema_for(feature.key), dispatch, feature.reference,
-                                feature.refusal)
+                                feature.refusal, own_signer)
             endpoints[endpoint.path] = endpoint
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
     jobs: dict[str, BackgroundJob] = {}

@@ -20,6 +20,8 @@ from ketencore.faults import FaultSpec
 from ketencore.profiles import DIGIKOPPELING_2W_BE, DIGIKOPPELING_2W_BE_S, Profile
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ketenserver.background import BackgroundContext, BackgroundJob
     from ketenserver.settings import Settings
 
@@ -75,6 +77,10 @@ class Feature:
     Body element, which must validate against the XSD. The work is rolled back as for a fault and
     nothing is stored for a retry; the journal records the exchange as refused with the rule's code.
     Technical refusals (envelope, security, XSD) stay SOAP faults."""
+    reply_signer: Callable[[Settings], tuple[Path, Path]] | None = None
+    """Where the feature's replies are signed by an organisation of its own rather than by the
+    server's certificate (the werkplekduaal counter signs as itself, KBO ``0316200006``):
+    ``reply_signer(settings)`` returns the paths of that certificate chain (PEM) and its key."""
     jobs: tuple[Job, ...] = ()
     published: tuple[str, ...] = ()
     """Further contracts the feature publishes at ``/wsdl/<name>.wsdl`` without serving them: the

@@ -208,7 +208,8 @@ class Refusals:
             return "503 Service Unavailable", [*headers, ("Content-Type", "text/plain; charset=utf-8")], (
                 _BUSY.encode() + b"\n")
         body = write_reply(fault_body(fault_for(KetenError("0051", _BUSY))), action=None, relates_to=None,
-                           signer=self._signer if endpoint.profile.signed else None, now=datetime.now(UTC),
+                           signer=(endpoint.signer or self._signer) if endpoint.profile.signed else None,
+                           now=datetime.now(UTC),
                            profile=endpoint.profile)
         return "503 Service Unavailable", [*headers, ("Content-Type", "text/xml; charset=utf-8")], body
 

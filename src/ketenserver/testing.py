@@ -136,17 +136,22 @@ class RequestBuilder:
         parts["From"] = sender
         for extra in extra_headers:
             header.append(extra)
-        signature_value = None
-        if self.signer is not None:
-            security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
-            security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
-            moment = created or datetime.now(UTC)
-            stamp = etree.SubElement(security, ns.TIMESTAMP)
-            etree.SubElement(stamp, ns.qn(ns.WSU, "Created")).text = utc_text(moment)
-            etree.SubElement(stamp, ns.qn(ns.WSU, "Expires")).text = utc_text(moment + timedelta(seconds=lifetime))
-            parts["Timestamp"] = stamp
-            signature_value = self.signer.sign(root, security, [parts[name] for name in sign])
-        return Built(root, message_id, signature_value)
+        return Built(root, message_id, self._secure(root, header, parts, created, lifetime, sign))
+
+    def _secure(self, root: etree._Element, header: etree._Element, parts: dict[str, etree._Element],
+                created: datetime | None, lifetime: int, sign: Sequence[str]) -> str | None:
+        """Add the Security header with its Timestamp and sign the ``sign`` parts (the Timestamp
+        joins ``parts``); the signature value, or None for an unsigned builder."""
+        if self.signer is None:
+            return None
+        security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
+        security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
+        moment = created or datetime.now(UTC)
+        stamp = etree.SubElement(security, ns.TIMESTAMP)
+        etree.SubElement(stamp, ns.qn(ns.WSU, "Created")).text = utc_text(moment)
+        etree.SubElement(stamp, ns.qn(ns.WSU, "Expires")).text = utc_text(moment + timedelta(seconds=lifetime))
+        parts["Timestamp"] = stamp
+        return self.signer.sign(root, security, [parts[name] for name in sign])
 
     def build_magda(
         self,
@@ -166,17 +171,7 @@ class RequestBuilder:
         body.append(etree.fromstring(payload) if isinstance(payload, bytes) else payload)
         for extra in extra_headers:
             header.append(extra)
-        signature_value = None
-        if self.signer is not None:
-            security = etree.SubElement(header, ns.SECURITY, nsmap={"wsse": ns.WSSE})
-            security.set(ns.qn(ns.SOAP_ENV, "mustUnderstand"), "1")
-            moment = created or datetime.now(UTC)
-            stamp = etree.SubElement(security, ns.TIMESTAMP)
-            etree.SubElement(stamp, ns.qn(ns.WSU, "Created")).text = utc_text(moment)
-            etree.SubElement(stamp, ns.qn(ns.WSU, "Expires")).text = utc_text(moment + timedelta(seconds=lifetime))
-            parts = {"Body": body, "Timestamp": stamp}
-            signature_value = self.signer.sign(root, security, [parts[name] for name in sign])
-        return Built(root, "", signature_value)
+        return Built(root, "", self._secure(root, header, {"Body": body}, created, lifetime, sign))
 
 
 def fault_code(content: bytes) -> str | None:

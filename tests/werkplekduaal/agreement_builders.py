@@ -7,19 +7,13 @@ KBO companies are rows of the counter's KBO tables (``factories.kbo_company``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import cast
 
 from lxml import etree
-from sqlalchemy import Table
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ketenserver.db import Base
-from ketenserver.settings import Settings
-from ketenserver.werkplekduaal import agreements, agreements_storage, kbo_storage, requests_storage
+from ketenserver.werkplekduaal import agreements, requests_storage
 from ketenserver.werkplekduaal.agreements_storage import SqlAgreementBook, SqlTaskBoard, SqlTrajectoryBook
 from ketenserver.werkplekduaal.kbo_storage import SqlKboRegister
 from ketenserver.werkplekduaal.requests import Recognition
@@ -29,28 +23,6 @@ from tests.werkplekduaal.factories import element, leaf
 PROVIDER, OTHER_PROVIDER = "0987654394", "0987654493"  # only these tests write as them
 TODAY = dt.date(2026, 3, 9)
 START, END = dt.date(2026, 3, 16), dt.date(2027, 6, 30)
-
-
-def seeded_engine(settings: Settings) -> Iterator[Engine]:
-    """The test database prepared as ``tests/conftest.py`` does, but without werkplekduaal's seed (being
-    written while these tests are; the conftest's ``engine`` fails on it): for an ``engine`` fixture
-    that a test module defines over the shared one. Drop it once the seed runs."""
-    from ketenserver.db import make_engine
-    from ketenserver.features import FEATURES
-    from ketenserver.sandbox import prepare_database
-
-    made = make_engine(settings.effective_database_url)
-    prepare_database(made, companies=200, features=[f for f in FEATURES if f.key != "werkplekduaal"])
-    create_tables(made)
-    yield made
-    made.dispose()
-
-
-def create_tables(engine: Engine) -> None:
-    """This area's tables (and the KBO and recognition tables it reads) until the migration makes them."""
-    rows = (kbo_storage.EnterpriseRow, kbo_storage.EstablishmentRow, kbo_storage.EmployerRow)
-    tables = [*(row.__table__ for row in rows), *requests_storage.TABLES, *agreements_storage.TABLES]
-    Base.metadata.create_all(engine, tables=[cast(Table, table) for table in tables], checkfirst=True)
 
 
 def person(age: int = 17, on: dt.date = TODAY) -> tuple[str, dt.date]:

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ketenserver.settings import Settings
 from ketenserver.werkplekduaal import agreements, errors, trainingdays
 from tests.werkplekduaal import agreement_builders as b
 from tests.werkplekduaal import factories
-
-
-@pytest.fixture(scope="module")
-def engine(settings: Settings) -> Iterator[Engine]:
-    """The shared database with this area's tables (see agreement_builders.seeded_engine)."""
-    yield from b.seeded_engine(settings)
 
 
 @pytest.fixture

@@ -5,16 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from lxml import etree
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ketenserver.context import CallContext
 from ketenserver.exchange.storage import register_organisation
-from ketenserver.settings import Settings
 from ketenserver.testing import FeatureOperations, Operated, feature_operations, operate
 from ketenserver.werkplekduaal import service_agreements, trainingdays
 from ketenserver.werkplekduaal.feature import FEATURE
@@ -23,12 +20,6 @@ from tests.werkplekduaal import factories
 from tests.werkplekduaal.factories import element, leaf, q
 
 NOW = dt.datetime(2026, 3, 9, 9, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def engine(settings: Settings) -> Iterator[Engine]:
-    """The shared database with this area's tables (see agreement_builders.seeded_engine)."""
-    yield from b.seeded_engine(settings)
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ def test_a_recognition_is_withdrawn_appealed_and_restored(cli, engine) -> None: 
             session, establishment_number=company.establishments[0], enterprise_number=company.enterprise,
             opleiding="KOK", valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2029, 12, 31), places=2,
             mentors=["79640202384"]).number
-    assert cli("intrekken", number, "--reden", "Geen mentor meer") == (0, f"{number}: INGETROKKEN\n")
+    assert cli("intrekken", number, "--reden", "Geen mentor meer") == (0, f"{number}: INGETROKKEN; 0 OPHEFFING tasks\n")
     assert cli("beroep", number) == (0, f"{number}: IN_BEROEP\n")
     assert cli("beroep", number, "--toegekend") == (0, f"{number}: LOPEND\n")
     code, out = cli("beroep", number, "--afgewezen")  # no appeal pending any more

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ketenserver.settings import Settings
-from ketenserver.werkplekduaal import agreements, errors, tasks, trainingdays
-from ketenserver.werkplekduaal.agreements_storage import check_missing_agreements, tasks_for_changes
+from ketenserver.werkplekduaal import agreements, errors, requests_storage, tasks, trainingdays
+from ketenserver.werkplekduaal.agreements_storage import (
+    check_missing_agreements,
+    tasks_for_changes,
+    tasks_for_withdrawal,
+)
 from ketenserver.werkplekduaal.kbo import MOVED_CHANGE, STOPPED_CHANGE, Address, EstablishmentChange
 from ketenserver.werkplekduaal.requests_storage import SqlRecognitionRegister
 from ketenserver.werkplekduaal.settings import WerkplekduaalSettings
@@ -23,12 +24,6 @@ from tests.werkplekduaal import factories
 SETTINGS = WerkplekduaalSettings()
 OLD = Address("Veldstraat", "1", None, "9000", "Gent")
 NEW = Address("Kouter", "12", "B", "9000", "Gent")
-
-
-@pytest.fixture(scope="module")
-def engine(settings: Settings) -> Iterator[Engine]:
-    """The shared database with this area's tables (see agreement_builders.seeded_engine)."""
-    yield from b.seeded_engine(settings)
 
 
 @pytest.fixture
@@ -116,6 +111,23 @@ def test_a_stop_withdraws_the_recognition_and_gives_dissolution_tasks(desk: b.De
     desk.terminate(made.number, made.terms.start)
     closed = desk.board.get(task.number)
     assert closed is not None and closed.status == agreements.DONE
+
+
+def test_a_withdrawal_gives_every_agreement_running_under_it_a_dissolution_task(desk: b.Desk,
+                                                                                 place: b.Workplace) -> None:
+    mine = desk.register_agreement(b.terms(place))
+    theirs = desk.other().register_agreement(b.terms(place))
+    desk.register_agreement(b.terms(place, start=dt.date(2025, 2, 3), end=b.TODAY - dt.timedelta(days=1)))
+    running = SqlRecognitionRegister(desk.session).running(place.establishment, place.opleiding, b.TODAY)
+    assert running is not None
+    withdrawn, made = requests_storage.withdraw_recognition(desk.session, running.number, "Geen mentor meer",
+                                                            today=b.TODAY)
+    assert withdrawn.status == "INGETROKKEN" and made == 2
+    assert tasks_for_withdrawal(desk.session, withdrawn, b.TODAY) == 0  # once per agreement
+    (task,) = desk.board.open_tasks(frozenset({agreements.DISSOLUTION}))
+    assert task.agreement == mine.number and task.options == (agreements.END,)
+    (other,) = desk.other().board.open_tasks(frozenset({agreements.DISSOLUTION}))
+    assert other.agreement == theirs.number
 
 
 # ---------------------------------------------------------------------------------- addenda

@@ -88,6 +88,9 @@ class Endpoint:
     """Where a contract answers a broken rule inside a normal reply (MAGDA's Uitzondering) rather
     than as a SOAP fault: builds that reply from the error and the request's Body element. The
     work is rolled back all the same and nothing is stored for a retry (see :attr:`_Answer.in_reply`)."""
+    signer: wsse.MessageSigner | None = None
+    """Signs this endpoint's replies when the feature signs as an organisation of its own
+    (:attr:`Feature.reply_signer`); else the server's certificate does."""
 
     def __post_init__(self) -> None:
         if not self.profile.addressing and self.reference is None:
@@ -574,6 +577,6 @@ class Pipeline:
         else:
             assert answer.payload is not None
             payload, action = answer.payload, answer.action
+        signer = (endpoint.signer or self._signer) if endpoint.profile.signed else None
         return write_reply(payload, action=action, relates_to=answer.relates_to, confirm=answer.confirm,
-                           signer=self._signer if endpoint.profile.signed else None, now=self._clock(),
-                           profile=endpoint.profile)
+                           signer=signer, now=self._clock(), profile=endpoint.profile)

@@ -57,6 +57,7 @@ from ketenserver.werkplekduaal.agreements import (
     Trajectory,
 )
 from ketenserver.werkplekduaal.kbo import Address, EstablishmentChange
+from ketenserver.werkplekduaal.requests import Recognition
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 _RUNNING, _STOPPED = "LOPEND", "GESTOPT"
@@ -471,6 +472,13 @@ def tasks_for_changes(session: Session, changes: Iterable[EstablishmentChange], 
     return tasks.for_changes(changes, today, running=SqlRunningAgreements(session),
                              register=SqlRecognitionRegister(session),
                              board_of=lambda provider: SqlTaskBoard(session, provider))
+
+
+def tasks_for_withdrawal(session: Session, recognition: Recognition, today: dt.date) -> int:
+    """The OPHEFFING tasks of a recognition the partnership withdrew (:func:`tasks.for_withdrawal`);
+    in the caller's transaction; returns how many it made."""
+    return tasks.for_withdrawal(recognition, today, running=SqlRunningAgreements(session),
+                                board_of=lambda provider: SqlTaskBoard(session, provider))
 
 
 def check_missing_agreements(session: Session, today: dt.date) -> int:

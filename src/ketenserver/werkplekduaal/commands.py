@@ -127,8 +127,9 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
                         if status.recognition else ""
                     print(f"{status.number}: {status.status} ({status.partnership.name}){recognition}")
                 elif args.wpd_command == "intrekken":
-                    found = requests_storage.withdraw_recognition(session, args.erkenning, args.reden, today=today)
-                    print(f"{found.number}: {found.status}")
+                    found, made = requests_storage.withdraw_recognition(session, args.erkenning, args.reden,
+                                                                       today=today)
+                    print(f"{found.number}: {found.status}; {made} OPHEFFING tasks")
                 elif args.wpd_command == "beroep":
                     if args.granted is None:
                         found = requests_storage.appeal_withdrawal(session, args.erkenning, today=today)

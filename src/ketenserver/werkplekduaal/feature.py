@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ketencore.faults import rule_faults
@@ -14,6 +15,9 @@ from ketenserver.werkplekduaal.settings import WerkplekduaalSettings
 if TYPE_CHECKING:
     from ketenserver.background import BackgroundContext, BackgroundJob
     from ketenserver.settings import Settings
+
+COUNTER_PARTY = "loket-0316200006"
+"""The development PKI's certificate of the counter, which signs its replies."""
 
 SERVICE_MODULES = ("service_requests", "service_agreements", "service_workplaces")
 """One spyne service per area; each module has ``build_service()``."""
@@ -57,6 +61,16 @@ def _refusal(error: Any, body: Any) -> Any:
     return refusal(error, body)
 
 
+def _reply_signer(settings: Settings) -> tuple[Path, Path]:
+    """The counter signs its replies as itself (``MagdaSignature(server_oin="0316200006")``)."""
+    from ketenserver.pki.layout import DevPki
+
+    own = settings.of(WerkplekduaalSettings)
+    party = DevPki.in_directory(settings.pki_dir).party(COUNTER_PARTY)
+    return (Path(own.signing_chain) if own.signing_chain else party.chain,
+            Path(own.signing_key) if own.signing_key else party.key)
+
+
 FEATURE = Feature(
     key="werkplekduaal",
     title="Werkplekduaal – overeenkomsten, erkenningsaanvragen en taken (Vlaanderen, MAGDA)",
@@ -72,4 +86,5 @@ FEATURE = Feature(
     profiles=(MAGDA,),
     reference=_referte,
     refusal=_refusal,
+    reply_signer=_reply_signer,
 )

@@ -354,8 +354,13 @@ def decide_due(session: Session, today: dt.date, *,
                                settings=_settings(settings))
 
 
-def withdraw_recognition(session: Session, number: str, reason: str, *, today: dt.date) -> Recognition:
-    return requests.withdraw(number, reason, today, register=SqlRecognitionRegister(session))
+def withdraw_recognition(session: Session, number: str, reason: str, *, today: dt.date) -> tuple[Recognition, int]:
+    """Withdraw recognition ``number``; every agreement running under it gets an OPHEFFING task.
+    Returns the recognition and how many tasks that made."""
+    from ketenserver.werkplekduaal.agreements_storage import tasks_for_withdrawal
+
+    withdrawn = requests.withdraw(number, reason, today, register=SqlRecognitionRegister(session))
+    return withdrawn, tasks_for_withdrawal(session, withdrawn, today)
 
 
 def appeal_withdrawal(session: Session, number: str, *, today: dt.date) -> Recognition:

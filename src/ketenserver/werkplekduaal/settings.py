@@ -29,5 +29,10 @@ class WerkplekduaalSettings:
     """Seconds between the serving process's passes of the counter's jobs (partnership decisions
     that fell due, the weekly KBO sync when a week passed on the sandbox clock, the 20-training-day
     check); 0 means only ``ketenserver werkplekduaal`` commands run them."""
+    signing_chain: str = ""
+    """The certificate chain (PEM) that signs the counter's replies: the counter signs as itself,
+    KBO 0316200006. Empty: the development PKI's ``DEV-ONLY-loket-0316200006.chain.pem``."""
+    signing_key: str = ""
+    """Its private key (PEM); empty: the development PKI's ``DEV-ONLY-loket-0316200006.key.pem``."""
     kbo_weekly_changes: int = 25
     """How many changes the weekly KBO sync generates when no change files are given."""

@@ -7,7 +7,8 @@ Tasks come from four occasions, each making one task (:attr:`agreements.NewTask.
   (AANPASSEN: the agreement continues at the new address, which makes an addendum; BEEINDIGEN:
   an early end);
 - an establishment stopped in KBO: the partnership withdraws its running recognitions and every
-  running agreement there gets an OPHEFFING task (BEEINDIGEN only);
+  running agreement there gets an OPHEFFING task (BEEINDIGEN only); so does every agreement
+  running under a recognition the partnership withdraws for another reason (:func:`for_withdrawal`);
 - a change of an agreement's terms: an ADDENDUM task (REGISTREREN with the signed addendum);
 - no agreement 20 training days after a trajectory's start or an early end
   (:func:`missing_agreement`): OVEREENKOMST_ONTBREEKT (STOPZETTEN; registering the agreement
@@ -53,7 +54,7 @@ from ketenserver.werkplekduaal.agreements import (
 )
 from ketenserver.werkplekduaal.kbo import MOVED_CHANGE, STOPPED_CHANGE, EstablishmentChange
 from ketenserver.werkplekduaal.requests import RUNNING as _RUNNING_RECOGNITION
-from ketenserver.werkplekduaal.requests import RecognitionRegister
+from ketenserver.werkplekduaal.requests import Recognition, RecognitionRegister
 from ketenserver.werkplekduaal.settings import WerkplekduaalSettings
 
 PAGE_SIZE = 100
@@ -197,6 +198,21 @@ def for_changes(changes: Iterable[EstablishmentChange], today: dt.date, *, runni
     return made
 
 
+def for_withdrawal(recognition: Recognition, today: dt.date, *, running: RunningAgreements,
+                   board_of: Callable[[str], TaskBoard]) -> int:
+    """The OPHEFFING tasks of a withdrawn recognition: one per agreement running at its
+    establishment for its opleiding, whichever provider holds it; returns how many it made.
+    Withdrawing (or calling this) again makes none."""
+    made = 0
+    for agreement in running.running_at(recognition.establishment_number, today):
+        if agreement.terms.opleiding != recognition.opleiding:
+            continue
+        new = NewTask(DISSOLUTION, today, key=f"WITHDRAWN:{recognition.number}:{agreement.number}",
+                      agreement=agreement.number)
+        made += board_of(agreement.provider).add(new) is not None
+    return made
+
+
 def missing_agreement(trajectory: Trajectory, *, today: dt.date, board: TaskBoard) -> bool:
     """The OVEREENKOMST_ONTBREEKT task of a trajectory whose RegistratieUiterlijk passed without an
     agreement: made once per occasion; True when made now."""
@@ -207,4 +223,4 @@ def missing_agreement(trajectory: Trajectory, *, today: dt.date, board: TaskBoar
 
 
 __all__ = ["ADDRESS_CHANGE", "AGREEMENT_MISSING", "DISSOLUTION", "PAGE_SIZE", "RunningAgreements", "TaskHandling",
-           "TaskPage", "for_changes", "handle", "list_tasks", "missing_agreement"]
+           "TaskPage", "for_changes", "for_withdrawal", "handle", "list_tasks", "missing_agreement"]
