@@ -64,9 +64,16 @@ def ask(db_session: Session, operations: FeatureOperations) -> Ask:
     db_session.commit()
 
     def run(operation: str, content: etree._Element, *, sender: str = COACH_ORGANISATION,
-            capacity: str = factories.COACH, now: dt.datetime = NOW) -> etree._Element:
+            capacity: str = factories.COACH, now: dt.datetime = NOW, caller: str | None = None,
+            context: Callable[[etree._Element], None] | None = None) -> etree._Element:
+        """``caller``: the certificate's KBO number when not the Afzender's; ``context`` edits the Context."""
         body = factories.magda_body(operation, content, sender=sender, capacity=capacity, now=now)
-        call = CallContext(session=db_session, organisation_oin=sender, message_id="urn:test:werkplekduaal", now=now,
+        if context is not None:
+            found = body.find(f"{q('Verzoek')}/{q('Context')}")
+            assert found is not None
+            context(found)
+        call = CallContext(session=db_session, organisation_oin=caller or sender, message_id="urn:test:werkplekduaal",
+                           now=now,
                            profile="MAGDA", settings=Settings())
         done = operate(operations.call, body, call, schema=operations.schema)
         assert "invalid" not in done.outcome, done.outcome.get("invalid")
@@ -220,6 +227,45 @@ def test_a_second_request_for_the_workplace_is_refused_while_the_first_awaits_it
     file(ask, company)
     assert _exception(file_as(ask, company, other_coach)) == ("WPD-1030", "Vestigingsnummer")
     assert _stored(db_session, company) == 1
+
+
+def _set(path: str, value: str) -> Callable[[etree._Element], None]:
+    def edit(context: etree._Element) -> None:
+        found = context.find("/".join(q(part) for part in path.split("/")))
+        assert found is not None
+        found.text = value
+
+    return edit
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    ("Naam", "GeefErkenningsaanvraag", "Naam"),  # another operation's name
+    ("Versie", "01.00.0000", "Versie"),
+    ("Bericht/Type", "ANTWOORD", "Type"),
+])
+def test_the_context_names_this_service_version_and_a_question(ask: Ask, company: factories.Company, path: str,
+                                                               value: str, field: str) -> None:
+    refusal = ask("DienErkenningsaanvraagIn", factories.erkenningsaanvraag(
+        company.enterprise, company.establishments[0], TODAY), context=_set(path, value))
+    assert _exception(refusal, "Repliek") == ("WPD-1001", field)
+
+
+def test_the_sender_is_the_organisation_of_the_certificate(ask: Ask, company: factories.Company,
+                                                           other_coach: str) -> None:
+    refusal = ask("DienErkenningsaanvraagIn", factories.erkenningsaanvraag(
+        company.enterprise, company.establishments[0], TODAY), caller=other_coach)
+    assert _exception(refusal, "Repliek") == ("WPD-1002", "Identificatie")
+
+
+def test_a_sender_the_counter_does_not_know_in_that_capacity_is_refused(ask: Ask, company: factories.Company,
+                                                                        db_session: Session) -> None:
+    unknown = factories.enterprise_number()
+    content = factories.erkenningsaanvraag(company.enterprise, company.establishments[0], TODAY)
+    assert _exception(ask("DienErkenningsaanvraagIn", content, sender=unknown), "Repliek") == (
+        "WPD-1004", "Identificatie")
+    register_organisation(db_session, oin=unknown, name="Een school uit Nederland", kind="school")
+    assert _exception(ask("DienErkenningsaanvraagIn", content, sender=unknown), "Repliek") == (
+        "WPD-1004", "Identificatie")  # known, but not as a provider or coach organisation
 
 
 def test_recognition_requests_are_asked_as_trajectory_coach(ask: Ask, company: factories.Company) -> None:
