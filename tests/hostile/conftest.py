@@ -3,7 +3,8 @@
 The wrapper below stands in for the shared ``post`` fixture in this folder: when the answer is a
 fault, the refusal must be in the journal (outcome ``refused``, the fault's code, the request
 kept at most up to the journal's cap), and nothing the operation could have written (stored
-replies, agreements, nominations, subscriptions, mutations) may have changed.
+replies, agreements, nominations, subscriptions, mutations, absence reports, werkplekduaal's
+requests, agreements and tasks) may have changed.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from ketenserver.absence.storage import AttachmentRow, DayRow, ReplyRow, ReportR
 from ketenserver.exchange.storage import JournalEntry, StoredReply
 from ketenserver.recognitions.bpv_storage import AgreementModel, MutationModel, NominationModel, SubscriptionModel
 from ketenserver.testing import fault_code
+from ketenserver.werkplekduaal.agreements_storage import AgreementRow as WpdAgreementRow
+from ketenserver.werkplekduaal.agreements_storage import TaskRow, TrajectoryRow
+from ketenserver.werkplekduaal.requests_storage import DocumentRow, RequestRow
 
 _WRITTEN = (StoredReply, AgreementModel, NominationModel, SubscriptionModel, MutationModel, ReportRow, AttachmentRow,
-            DayRow, ReplyRow)
+            DayRow, ReplyRow, RequestRow, DocumentRow, WpdAgreementRow, TrajectoryRow, TaskRow)
 
 
 def _state(engine) -> tuple[int, tuple[int, ...]]:
