@@ -215,6 +215,11 @@ def create_app(settings: Settings, *, features: Iterable[Feature] | None = None,
         own_signer = None
         if feature.reply_signer is not None:
             chain, key = feature.reply_signer(settings)
+            missing = [str(path) for path in (chain, key) if not path.is_file()]
+            if missing:
+                raise FileNotFoundError(f"{feature.key} signs its replies with a certificate of its own, and "
+                                        f"{' and '.join(missing)} is missing: set its signing settings or "
+                                        "create the development PKI (ketenserver certs init)")
             own_signer = MessageSigner.from_pem(key.read_bytes(), chain.read_bytes())
         for profile in feature.profiles:
             endpoint = Endpoint(feature.key, profile, operations, feature.state_changing,

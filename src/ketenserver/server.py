@@ -207,10 +207,9 @@ class Refusals:
         if endpoint is None:
             return "503 Service Unavailable", [*headers, ("Content-Type", "text/plain; charset=utf-8")], (
                 _BUSY.encode() + b"\n")
+        signer = (endpoint.signer or self._signer) if endpoint.profile.signed else None
         body = write_reply(fault_body(fault_for(KetenError("0051", _BUSY))), action=None, relates_to=None,
-                           signer=(endpoint.signer or self._signer) if endpoint.profile.signed else None,
-                           now=datetime.now(UTC),
-                           profile=endpoint.profile)
+                           signer=signer, now=datetime.now(UTC), profile=endpoint.profile)
         return "503 Service Unavailable", [*headers, ("Content-Type", "text/xml; charset=utf-8")], body
 
 

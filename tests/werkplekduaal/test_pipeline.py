@@ -318,3 +318,18 @@ def test_the_served_wsdl_names_the_magda_port_at_this_server_and_no_addressing(
     assert [port.get("name") for port in ports] == ["WerkplekduaalMAGDAPort"]
     address = ports[0].find(f"{{{ns.WSDL_SOAP11}}}address")
     assert address is not None and address.get("location") == base_url + PATH
+
+
+def test_a_missing_signing_certificate_stops_the_server_from_starting_naming_it(
+        settings: Settings, engine: Engine, tmp_path: Any) -> None:
+    from dataclasses import replace
+
+    from ketenserver.app import create_app
+    from ketenserver.werkplekduaal.feature import FEATURE
+    from ketenserver.werkplekduaal.settings import WerkplekduaalSettings
+
+    missing = tmp_path / "counter.chain.pem"
+    own = WerkplekduaalSettings(signing_chain=str(missing))
+    with pytest.raises(FileNotFoundError) as refused:
+        create_app(replace(settings, sections={"werkplekduaal": own}), features=(FEATURE,), engine=engine)
+    assert str(missing) in str(refused.value) and "signing" in str(refused.value)
