@@ -77,9 +77,11 @@ class WsdlOperation:
     output_element: str
     """Clark QName of the response's Body element."""
     action: str
-    """The input's ``wsam:Action``: the wsa:Action a request must carry (WS008)."""
+    """The input's ``wsam:Action``: the wsa:Action a request must carry (WS008). A contract
+    without WS-Addressing (profile MAGDA) declares none: then the binding's ``soapAction``."""
     output_action: str
-    """The output's ``wsam:Action``: the wsa:Action of the response."""
+    """The output's ``wsam:Action``: the wsa:Action of the response (without WS-Addressing: the
+    soapAction followed by ``Response``, never written)."""
     soap_action: str
     """The binding's ``soapAction``; WS002 wants it equal to :attr:`action`."""
 
@@ -107,6 +109,23 @@ def _required(element: etree._Element, attribute: str) -> str:
     if value is None:
         raise ContractError(f"line {element.sourceline}: {attribute} missing on {element.tag}")
     return value
+
+
+_WSAW = "http://www.w3.org/2006/05/addressing/wsdl"
+
+
+def _action(message: etree._Element, addressed: bool, otherwise: str) -> str:
+    """A message's ``wsam:Action``: required with WS-Addressing, refused without it."""
+    declared: str | None = message.get(ns.qn(ns.WSAM, "Action"))
+    if addressed and declared is None:
+        raise ContractError(f"line {message.sourceline}: wsam:Action missing on wsdl:{etree.QName(message).localname} "
+                            "in a contract with WS-Addressing (WS008)")
+    if addressed:
+        return str(declared)
+    if declared is not None:
+        raise ContractError(f"line {message.sourceline}: wsam:Action in a contract without WS-Addressing: "
+                            "clients would write wsa: headers that its profile refuses")
+    return otherwise
 
 
 def _soap_actions(path: Path, root: etree._Element) -> dict[str, str]:
@@ -217,6 +236,9 @@ class ContractSet:
         if len(port_types) != 1:
             raise ContractError(f"{path}: expected exactly one portType, found {len(port_types)}")
 
+        # A contract whose bindings use WS-Addressing declares each operation's wsam:Action (WS008);
+        # one without (profile MAGDA) declares none, or zeep and others write wsa: headers for it.
+        addressed = root.find(f".//{{{_WSAW}}}UsingAddressing") is not None
         found = []
         for op in port_types[0].iterfind("wsdl:operation", w):
             name = _required(op, "name")
@@ -230,8 +252,8 @@ class ContractSet:
                     name=name,
                     input_element=elements[_qname(io["input"], "message")],
                     output_element=elements[_qname(io["output"], "message")],
-                    action=_required(io["input"], ns.qn(ns.WSAM, "Action")),
-                    output_action=_required(io["output"], ns.qn(ns.WSAM, "Action")),
+                    action=_action(io["input"], addressed, soap_actions[name]),
+                    output_action=_action(io["output"], addressed, soap_actions[name] + "Response"),
                     soap_action=soap_actions[name],
                 )
             )

@@ -5,10 +5,13 @@ every operation may answer with."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
 from ketencore import names as ns
+from ketencore.contracts import ContractError, ContractSet
 from ketencore.envelope import FAULT_ACTION
 from ketencore.profiles import PROFILES, Profile
 from ketenserver import contracts
@@ -95,11 +98,13 @@ def test_one_binding_and_port_per_profile_each_declaring_what_its_profile_demand
 def test_every_operation_states_its_headers_signing_and_fault(key: str) -> None:
     root = _root(key)
     operations = {op.name: op for op in contracts.operations(key)}
+    profiles = _profiles_by_binding(root, key)
+    addressed = any(profile.addressing for profile in profiles.values())
     for op in root.iterfind("wsdl:portType/wsdl:operation", X):
         fault = op.find("wsdl:fault", X)
         assert fault is not None and fault.get("message") == "tns:KetenFault"
-        assert fault.get(ns.qn(ns.WSAM, "Action")) == FAULT_ACTION  # what the server sends with a fault
-    profiles = _profiles_by_binding(root, key)
+        # what the server sends with a fault; a contract without WS-Addressing declares no actions
+        assert fault.get(ns.qn(ns.WSAM, "Action")) == (FAULT_ACTION if addressed else None)
     for binding in root.iterfind("wsdl:binding", X):
         profile = profiles[binding.get("name", "")]
         signed = any(p.find(".//sp:AsymmetricBinding", X) is not None for p in _policies(root, binding))
@@ -132,3 +137,29 @@ def test_the_fault_message_is_the_detail_the_server_writes(key: str) -> None:
     assert "only when the Body caused the fault" in (message.findtext("wsdl:documentation", namespaces=X) or "")
     imports = {i.get("namespace"): i.get("schemaLocation") for i in root.iterfind("wsdl:types/xs:schema/xs:import", X)}
     assert imports[ns.FAULT] == "../xsd/fault.xsd"
+
+
+def _edited(tmp_path: Path, key: str, old: str, new: str) -> ContractSet:
+    """A ContractSet holding ``key``'s WSDL with its first ``old`` replaced by ``new``."""
+    text = contracts.wsdl_path(key).read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "wsdl").mkdir()
+    (tmp_path / "wsdl" / f"{key}.wsdl").write_text(text.replace(old, new, 1), encoding="utf-8")
+    return ContractSet(tmp_path)
+
+
+def test_a_ws_addressing_contract_must_declare_each_action(tmp_path: Path) -> None:
+    edited = _edited(tmp_path, "sbb-erkenningen", 'wsam:Action="urn:ketenserver:sbb:whitelabel:erkenningen:2.1:',
+                     'data-x="')
+    with pytest.raises(ContractError, match="wsam:Action missing"):
+        edited.operations("sbb-erkenningen")
+
+
+def test_a_contract_without_ws_addressing_declares_no_action(tmp_path: Path) -> None:
+    """zeep (and JAX-WS) write wsa: headers for a declared wsam:Action, which MAGDA refuses (0010)."""
+    edited = _edited(tmp_path, "werkplekduaal", '<wsdl:input message="tns:GeefTakenRequest"/>',
+                     f'<wsdl:input xmlns:wsam="{ns.WSAM}" message="tns:GeefTakenRequest" wsam:Action="urn:x"/>')
+    with pytest.raises(ContractError, match="without WS-Addressing"):
+        edited.operations("werkplekduaal")
+    operations = {op.name: op for op in contracts.operations("werkplekduaal")}
+    assert operations["GeefTaken"].action == operations["GeefTaken"].soap_action

@@ -74,9 +74,11 @@ def _xs_id(element) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def _xs_coverage(root, confirms: str | None) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+def _xs_coverage(root, confirms: str | None, addressing: bool = True  # type: ignore[no-untyped-def]
+                 ) -> tuple[str | None, str | None]:
     """(reason, token): whether SignedInfo references Body, Timestamp, every WS-A header and every
-    SignatureConfirmation at their places, with WUS algorithms; and the BinarySecurityToken's base64."""
+    SignatureConfirmation at their places, with WUS algorithms; and the BinarySecurityToken's base64.
+    Without ``addressing`` (profile MAGDA) the reply must carry no WS-A header at all."""
     from lxml import etree
 
     header = root.find(f"{{{_XS_SOAP}}}Header")
@@ -101,8 +103,10 @@ def _xs_coverage(root, confirms: str | None) -> tuple[str | None, str | None]:  
     required += [("wsu:Timestamp", t) for t in security.findall(f"{{{_XS_WSU}}}Timestamp")]
     confirmations = security.findall(f"{{{_XS_WSSE11}}}SignatureConfirmation")
     required += [("wsse11:SignatureConfirmation", c) for c in confirmations]
-    if len(required) == 1 or not any(name == "wsu:Timestamp" for name, _ in required):
-        return "the reply has no WS-Addressing headers or no wsu:Timestamp", None
+    addressed = any(name.startswith("wsa:") for name, _ in required)
+    if not any(name == "wsu:Timestamp" for name, _ in required) or addressed != addressing:
+        return ("the reply has no wsu:Timestamp, or WS-Addressing headers where its profile "
+                f"{'needs' if addressing else 'forbids'} them"), None
     for name, element in required:
         element_id = _xs_id(element)
         if element_id is None or f"#{element_id}" not in uris:
@@ -117,10 +121,11 @@ def _xs_coverage(root, confirms: str | None) -> tuple[str | None, str | None]:  
 
 @pytest.fixture(scope="session")
 def xmlsec1_verify(pki, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """``verify(reply: bytes, confirms=None) -> str | None``: None when ``xmlsec1 --verify`` accepts
-    the reply's signature with a certificate of the dev PKI and the signature covers Body,
-    Timestamp, every WS-A header and every SignatureConfirmation (holding ``confirms`` when
-    given); otherwise why not (xmlsec1's own error lines when xmlsec1 refused)."""
+    """``verify(reply: bytes, confirms=None, addressing=True) -> str | None``: None when ``xmlsec1
+    --verify`` accepts the reply's signature with a certificate of the dev PKI and the signature
+    covers Body, Timestamp, every WS-A header and every SignatureConfirmation (holding ``confirms``
+    when given; ``addressing=False``: profile MAGDA, no WS-A header); otherwise why not (xmlsec1's
+    own error lines when xmlsec1 refused)."""
     import base64
     import subprocess
 
@@ -140,12 +145,12 @@ def xmlsec1_verify(pki, tmp_path_factory: pytest.TempPathFactory):  # type: igno
     id_attrs = [arg for namespace, name in _XS_ID_NODES for arg in ("--id-attr:Id", f"{namespace}:{name}")]
     counter = iter(range(1_000_000))
 
-    def verify(reply: bytes, confirms: str | None = None) -> str | None:
+    def verify(reply: bytes, confirms: str | None = None, *, addressing: bool = True) -> str | None:
         try:
             root = etree.fromstring(reply, etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError as error:
             return f"the reply is not XML: {error}"
-        reason, token = _xs_coverage(root, confirms)
+        reason, token = _xs_coverage(root, confirms, addressing)
         if reason is not None:
             return reason
         # xmlsec1 cannot read a wsse:SecurityTokenReference to a wsse:BinarySecurityToken. KeyInfo

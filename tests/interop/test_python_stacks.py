@@ -482,10 +482,9 @@ def test_zeep_signed_request_changed_after_signing_is_refused(base_url: str, pki
     assert wss4j is None or wss4j([reply]) == [None]
 
 
-def test_zeep_stock_binary_signature_is_refused_for_unsigned_addressing(base_url: str, pki: Any) -> None:
-    """Stock BinarySignature signs Body (and a Timestamp only if one is there): WB004 refuses it.
-    Its verify then fails on the signed fault, hiding the fault behind SignatureVerificationFailed."""
-    files = pki.party(SCHOOL)
+def _timestamped_signature(pki: Any, party: str) -> Any:
+    """zeep's stock BinarySignature (RSA-SHA256, SHA-256) after a wsu:Timestamp is added: it signs
+    the Body and that Timestamp, nothing else."""
 
     class WithTimestamp(zeep_signature.BinarySignature):
         def apply(self, envelope: Any, headers: Any) -> Any:
@@ -493,8 +492,15 @@ def test_zeep_stock_binary_signature_is_refused_for_unsigned_addressing(base_url
             get_security_header(envelope).append(WSU.Timestamp(WSU.Created(get_timestamp(now, zulu_timestamp=True))))
             return super().apply(envelope, headers)
 
-    stock = WithTimestamp(str(files.key), str(files.cert), signature_method=xmlsec.Transform.RSA_SHA256,
-                          digest_method=xmlsec.Transform.SHA256)
+    files = pki.party(party)
+    return WithTimestamp(str(files.key), str(files.cert), signature_method=xmlsec.Transform.RSA_SHA256,
+                         digest_method=xmlsec.Transform.SHA256)
+
+
+def test_zeep_stock_binary_signature_is_refused_for_unsigned_addressing(base_url: str, pki: Any) -> None:
+    """Stock BinarySignature signs Body (and a Timestamp only if one is there): WB004 refuses it.
+    Its verify then fails on the signed fault, hiding the fault behind SignatureVerificationFailed."""
+    stock = _timestamped_signature(pki, SCHOOL)
     stack = zeep_stack(base_url, pki, SBB, "2W-be-S", wsse=stock)
     with pytest.raises(SignatureVerificationFailed):
         stack.service.OpvragenErkenningen(Crebo="25180")
@@ -533,6 +539,46 @@ def test_zeep_with_an_explicit_wsa_plugin_duplicates_the_headers(base_url: str, 
         stack.service.OpvragenErkenningen(Crebo="25180")
     assert refused.value.message.startswith("0011: wsa:"), refused.value.message
     assert "more than once" in refused.value.message
+
+
+# --- plain zeep, profile MAGDA (the werkplekduaal counter) ----------------------------------------
+PROVIDER = "provider-0412345614"
+
+
+def _magda_verzoek(operation: str, sender: str, inhoud: dict[str, Any]) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return {"Context": {"Naam": operation, "Versie": "02.00.0000", "Bericht": {
+        "Type": "VRAAG", "Tijdstip": {"Datum": now.date(), "Tijd": now.time()},
+        "Afzender": {"Identificatie": sender, "Referte": uuid.uuid4().hex, "Hoedanigheid": "OPLEIDINGSVERSTREKKER"}}},
+        "Vragen": {"Vraag": {"Referte": "vraag-1", "Inhoud": inhoud}}}
+
+
+def test_zeep_stock_signature_speaks_magda_and_the_counter_signs_as_itself(base_url: str, pki: Any,
+                                                                          xmlsec1_verify: Any, wss4j: Any) -> None:
+    """A Flemish vendor's plain zeep: the served WSDL has no WS-Addressing, so zeep writes none, and
+    stock BinarySignature with a Timestamp signs exactly what MAGDA asks (Body and Timestamp).
+    The reply is signed by the counter's own certificate (KBO 0316200006): zeep's own verify
+    accepts it with that certificate, and xmlsec1 (and WSS4J) with the dev PKI."""
+    files = pki.party(PROVIDER)
+    session = tls_session(pki)
+    session.cert = (str(files.chain), str(files.key))
+    transport = RecordingTransport(session)
+    client = zeep.Client(f"{base_url}/werkplekduaal/MAGDA?wsdl", transport=transport,
+                         wsse=_timestamped_signature(pki, PROVIDER))
+    with pytest.raises(SignatureVerificationFailed):  # stock verify uses the client's own certificate
+        client.service.GeefTaken(Verzoek=_magda_verzoek("GeefTaken", files.oin, {}))
+    sent, reply = transport.exchanges[-1]
+    assert WSA.encode() not in sent and WSA.encode() not in reply
+    root = _root(reply)
+    assert root.find(f"{{{SOAP}}}Body/{{{SOAP}}}Fault") is None, reply[-600:]
+    assert root.find(".//{urn:ketenserver:werkplekduaal:02.00}VolgendeCursor") is not None
+    counter = zeep_signature.BinarySignature(str(files.key), str(pki.party("loket-0316200006").cert))
+    counter.verify(root)
+    with pytest.raises(SignatureVerificationFailed):
+        zeep_signature.BinarySignature(str(files.key), str(pki.server_cert)).verify(_root(reply))
+    assert xmlsec1_verify(reply, addressing=False) is None
+    assert xmlsec1_verify(reply) is not None  # the WUS check wants WS-Addressing: MAGDA has none
+    assert wss4j is None or wss4j([reply]) == [None]
 
 
 # --- suds-community, 2W-be ------------------------------------------------------------------------
