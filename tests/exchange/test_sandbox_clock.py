@@ -12,7 +12,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ketenserver.cli import main
-from ketenserver.exchange.storage import Organisation, SandboxClock, business_now, clock_offset, move_clock
+from ketenserver.exchange.storage import (
+    Organisation,
+    SandboxClock,
+    business_now,
+    clock_offset,
+    clock_state,
+    freeze_clock,
+    move_clock,
+    resume_clock,
+    set_clock,
+)
 from ketenserver.pki import school_oin
 from ketenserver.recognitions import NAMESPACE as SBB
 from ketenserver.recognitions.domain import dutch_date
@@ -94,3 +104,56 @@ def test_the_clock_command_shows_and_moves_it(settings, engine: Engine, register
     with Session(engine) as session:
         assert clock_offset(session, registered.oin) == dt.timedelta(days=1, hours=12)
     assert main([*arguments[:-1], factories.fresh_oin()]) == 2  # an organisation nobody registered
+
+
+REAL = dt.datetime(2026, 12, 2, 10, 0, 0, tzinfo=dt.UTC)
+
+
+def test_a_frozen_clock_stands_still_until_it_resumes_from_where_it_stood(db_session: Session) -> None:
+    school = factories.school(db_session).oin
+    move_clock(db_session, school, dt.timedelta(days=2), now=REAL)
+    stood = freeze_clock(db_session, school, now=REAL).frozen_at
+    assert stood == REAL + dt.timedelta(days=2)
+    later = REAL + dt.timedelta(hours=5)
+    assert business_now(db_session, school, later) == stood  # real time went on, business time did not
+    assert freeze_clock(db_session, school, now=later).frozen_at == stood  # frozen already: unchanged
+    move_clock(db_session, school, dt.timedelta(days=1), now=later)  # advancing a frozen clock: still frozen
+    assert business_now(db_session, school, later + dt.timedelta(hours=1)) == stood + dt.timedelta(days=1)
+    resumed = resume_clock(db_session, school, now=later)
+    assert resumed.frozen_at is None
+    assert business_now(db_session, school, later) == stood + dt.timedelta(days=1)
+    assert business_now(db_session, school, later + dt.timedelta(minutes=3)) == (
+        stood + dt.timedelta(days=1, minutes=3))  # runs on from there
+
+
+def test_the_clock_is_set_ahead_to_a_date_never_back(db_session: Session) -> None:
+    school, other = factories.school(db_session).oin, factories.school(db_session).oin
+    target = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+    set_clock(db_session, school, target, now=REAL)
+    assert business_now(db_session, school, REAL) == target
+    assert business_now(db_session, school, REAL + dt.timedelta(hours=2)) == target + dt.timedelta(hours=2)
+    with pytest.raises(ValueError, match="forward"):
+        set_clock(db_session, school, target - dt.timedelta(days=1), now=REAL)
+    freeze_clock(db_session, school, now=REAL)
+    set_clock(db_session, school, target + dt.timedelta(days=30), now=REAL)
+    assert clock_state(db_session, school).frozen_at == target + dt.timedelta(days=30)  # stays frozen, there
+    assert business_now(db_session, other, REAL) == REAL  # per organisation
+
+
+def test_the_clock_command_sets_freezes_and_resumes(settings, engine: Engine, registered: Organisation,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = ["--database-url", settings.effective_database_url, "--data-dir", str(settings.data_dir), "clock",
+                 "--oin", registered.oin]
+    ahead = dt.datetime.now(dt.UTC).year + 1
+    assert main([*arguments, "--to", f"{ahead}-06-01"]) == 0
+    assert f"sandbox clock {ahead}-06-01T00:00" in capsys.readouterr().out
+    assert main([*arguments, "--freeze"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(", frozen)")
+    with Session(engine) as session:
+        assert clock_state(session, registered.oin).frozen_at is not None
+    assert main([*arguments, "--resume"]) == 0
+    assert "frozen" not in capsys.readouterr().out
+    assert main([*arguments, "--to", "2020-01-01"]) == 2  # back in time
+    assert "only moves forward" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*arguments, "--freeze", "--resume"])  # one change at a time

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from ketencore.errors import KetenError
 from ketenserver.absence import domain, handling
-from ketenserver.clock import describe, organisation, parse_duration
-from ketenserver.exchange.storage import clock_offset, find_organisation, move_clock
+from ketenserver.clock import organisation, parse_duration, show
+from ketenserver.exchange.storage import clock_state, find_organisation, move_clock
 from ketenserver.settings import Settings
 
 STATUSES = {"in-behandeling": domain.Status.IN_BEHANDELING, "afgesloten": domain.Status.AFGESLOTEN,
@@ -62,10 +62,10 @@ def run(args: argparse.Namespace, settings: Settings, engine_for: Callable[[Sett
             with sessions.begin() as session:
                 if find_organisation(session, args.oin) is None:
                     raise ValueError(f"{args.oin} is not a registered organisation (ketenserver org list)")
-                offset = (move_clock(session, args.oin, args.verzet) if args.verzet
-                          else clock_offset(session, args.oin))
-            print(f"{args.oin}: sandbox clock {(now + offset).isoformat(timespec='seconds')} "
-                  f"({describe(offset)} ahead of real time)")
+                if args.verzet:
+                    move_clock(session, args.oin, args.verzet, now=now)
+                state = clock_state(session, args.oin)
+            print(show(args.oin, state, now.replace(microsecond=0)))
             if args.verzet:
                 done = municipalities.run_once(only=args.oin)
                 print(f"municipalities: {done.replies} replies, {done.cleaned} reports cleaned up")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,7 +21,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -81,16 +82,19 @@ class StoredReply(Base):
 
 
 class SandboxClock(Base):
-    """An organisation's sandbox clock: business time runs this far ahead of real time.
+    """An organisation's sandbox clock: business time runs this far ahead of real time, or stands
+    still at ``frozen_at``.
 
     Every feature's time-dependent rule runs on it (the pipeline puts it in ``CallContext.now``);
-    message security never does (Timestamps are checked against real time). It only moves forward
-    (``ketenserver clock --advance``)."""
+    message security never does (Timestamps are checked against real time). It is moved forward
+    only (``ketenserver clock --advance|--to``); frozen (``--freeze``) it stands still until
+    ``--resume``, after which it runs on from where it stood."""
 
     __tablename__ = "sandbox_clocks"
 
     organisation_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
     offset_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    frozen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class JournalEntry(Base):
@@ -126,7 +130,8 @@ class JournalEntry(Base):
 
 _INSERT_SEEN = insert(SeenSignature.__table__)  # type: ignore[arg-type]  # a Table, typed as FromClause
 _INSERT_JOURNAL = insert(JournalEntry.__table__)  # type: ignore[arg-type]
-_SELECT_CLOCK = select(SandboxClock.offset_seconds).where(SandboxClock.organisation_oin == bindparam("oin"))
+_SELECT_CLOCK = select(SandboxClock.offset_seconds, SandboxClock.frozen_at).where(
+    SandboxClock.organisation_oin == bindparam("oin"))
 """On every request's path: one compiled statement, run on the connection (no ORM round)."""
 
 
@@ -169,30 +174,95 @@ def forget_expired_signatures(session: Session, now: datetime) -> None:
     session.commit()
 
 
+@dataclass(frozen=True)
+class ClockState:
+    """An organisation's sandbox clock as stored: its offset from real time, or where it stands frozen."""
+
+    offset: timedelta
+    frozen_at: datetime | None
+
+    def at(self, now: datetime) -> datetime:
+        """Business time at real time ``now``, in whole seconds."""
+        if self.frozen_at is not None:
+            return self.frozen_at
+        return now.replace(microsecond=0) + self.offset
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite keeps no zone
+
+
+def clock_state(session: Session, oin: str) -> ClockState:
+    """The organisation's sandbox clock (running at real time until moved)."""
+    return _state(session.connection().execute(_SELECT_CLOCK, {"oin": oin}).first())
+
+
+def _state(row: Any) -> ClockState:
+    if row is None:
+        return ClockState(timedelta(0), None)
+    return ClockState(timedelta(seconds=int(row[0] or 0)), None if row[1] is None else _aware(row[1]))
+
+
 def clock_offset(session: Session, oin: str) -> timedelta:
     """How far the organisation's sandbox clock runs ahead of real time (zero until moved)."""
-    value = session.connection().execute(_SELECT_CLOCK, {"oin": oin}).scalar()
-    return timedelta(seconds=int(value or 0))
+    return clock_state(session, oin).offset
 
 
 def business_now(session: Session, oin: str, now: datetime) -> datetime:
-    """The organisation's sandbox clock at real time *now*, in whole seconds."""
-    return now.replace(microsecond=0) + clock_offset(session, oin)
+    """The organisation's sandbox clock at real time *now*, in whole seconds (or where it stands frozen)."""
+    return clock_state(session, oin).at(now)
 
 
-def move_clock(session: Session, oin: str, by: timedelta) -> timedelta:
-    """Move an organisation's sandbox clock forward by *by*; returns the new offset."""
+def _set_clock(session: Session, oin: str, offset: timedelta, frozen_at: datetime | None) -> ClockState:
+    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    seconds = int(offset.total_seconds())
+    values = {"offset_seconds": seconds, "frozen_at": frozen_at}
+    session.execute(upsert(SandboxClock).values(organisation_oin=oin, **values)
+                    .on_conflict_do_update(index_elements=[SandboxClock.organisation_oin], set_=values))
+    return ClockState(timedelta(seconds=seconds), frozen_at)
+
+
+def _locked_state(session: Session, oin: str) -> ClockState:
+    """The clock read for a change: its row locked on PostgreSQL (SQLite writes one at a time)."""
+    return _state(session.execute(select(SandboxClock.offset_seconds, SandboxClock.frozen_at)
+                                  .where(SandboxClock.organisation_oin == oin).with_for_update()).first())
+
+
+def move_clock(session: Session, oin: str, by: timedelta, *, now: datetime | None = None) -> timedelta:
+    """Move an organisation's sandbox clock forward by *by* (a frozen one stays frozen, that much
+    later); returns the new offset."""
     if by < timedelta(0):
         raise ValueError("the sandbox clock only moves forward")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(SandboxClock).values(organisation_oin=oin, offset_seconds=0).on_conflict_do_nothing())
-    seconds: int = session.execute(
-        update(SandboxClock).where(SandboxClock.organisation_oin == oin)
-        .values(offset_seconds=SandboxClock.offset_seconds + int(by.total_seconds()))
-        .returning(SandboxClock.offset_seconds)
-    ).scalar_one()
-    return timedelta(seconds=seconds)
+    state = _locked_state(session, oin)
+    if state.frozen_at is not None:
+        moment = state.frozen_at + by
+        return _set_clock(session, oin, moment - (now or datetime.now(UTC)).replace(microsecond=0), moment).offset
+    return _set_clock(session, oin, state.offset + by, None).offset
+
+
+def set_clock(session: Session, oin: str, to: datetime, *, now: datetime) -> ClockState:
+    """Set the clock ahead to *to* (never back: ValueError); a frozen clock stays frozen there."""
+    state = _locked_state(session, oin)
+    current = state.at(now)
+    if to < current:
+        raise ValueError(f"the sandbox clock only moves forward: it reads {current.isoformat()} already")
+    return _set_clock(session, oin, to - now.replace(microsecond=0), to if state.frozen_at is not None else None)
+
+
+def freeze_clock(session: Session, oin: str, *, now: datetime) -> ClockState:
+    """Stop the clock where it stands (frozen already: unchanged)."""
+    state = _locked_state(session, oin)
+    if state.frozen_at is not None:
+        return state
+    return _set_clock(session, oin, state.offset, state.at(now))
+
+
+def resume_clock(session: Session, oin: str, *, now: datetime) -> ClockState:
+    """Let a frozen clock run again from where it stands (running already: unchanged)."""
+    state = _locked_state(session, oin)
+    if state.frozen_at is None:
+        return state
+    return _set_clock(session, oin, state.frozen_at - now.replace(microsecond=0), None)
 
 
 def stored_reply(session: Session, organisation_oin: str, message_id: str) -> StoredReply | None:
