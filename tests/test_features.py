@@ -97,3 +97,11 @@ def test_a_fresh_interpreter_builds_every_feature_s_operations() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert all(int(count) > 0 for count in done.stdout.strip("[]\n").split(","))
+
+
+def test_the_guide_shows_the_werkplekduaal_feature_as_it_is(project_root) -> None:  # type: ignore[no-untyped-def]
+    """docs/adding-an-exchange.md embeds the counter's feature.py as the worked example: it must not drift."""
+    guide = (project_root / "docs" / "adding-an-exchange.md").read_text(encoding="utf-8")
+    shown = guide.split("(`src/ketenserver/werkplekduaal/feature.py`):\n\n```python\n", 1)[1].split("```\n", 1)[0]
+    real = (project_root / "src" / "ketenserver" / "werkplekduaal" / "feature.py").read_text(encoding="utf-8")
+    assert shown == real.split('"""', 2)[2].lstrip("\n")  # all but the module's docstring
