@@ -213,8 +213,13 @@ def business_now(session: Session, oin: str, now: datetime) -> datetime:
     return clock_state(session, oin).at(now)
 
 
+def _upsert(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT (PostgreSQL or SQLite)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _set_clock(session: Session, oin: str, offset: timedelta, frozen_at: datetime | None) -> ClockState:
-    upsert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = _upsert(session)
     seconds = int(offset.total_seconds())
     values = {"offset_seconds": seconds, "frozen_at": frozen_at}
     session.execute(upsert(SandboxClock).values(organisation_oin=oin, **values)
@@ -223,7 +228,10 @@ def _set_clock(session: Session, oin: str, offset: timedelta, frozen_at: datetim
 
 
 def _locked_state(session: Session, oin: str) -> ClockState:
-    """The clock read for a change: its row locked on PostgreSQL (SQLite writes one at a time)."""
+    """The clock read for a change: its row made if missing, then locked, so that two changes at
+    once are applied one after the other (SQLite writes one transaction at a time anyway)."""
+    upsert = _upsert(session)
+    session.execute(upsert(SandboxClock).values(organisation_oin=oin, offset_seconds=0).on_conflict_do_nothing())
     return _state(session.execute(select(SandboxClock.offset_seconds, SandboxClock.frozen_at)
                                   .where(SandboxClock.organisation_oin == oin).with_for_update()).first())
 
