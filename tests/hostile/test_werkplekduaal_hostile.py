@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ketencore import names as ns
-from ketenserver.testing import Built, fault_code, fault_text
+from ketenserver.exchange.storage import JournalEntry, StoredReply
+from ketenserver.testing import Built, RequestBuilder, fault_code, fault_text
 from ketenserver.werkplekduaal import requests_storage
 from ketenserver.werkplekduaal.requests_storage import RequestRow, SqlRecognitionRegister
 from tests.hostile.test_parser_attacks import DOCTYPES, SECRET
@@ -56,7 +58,8 @@ def _filing_body(company: factories.Company, referte: str) -> etree._Element:
 @pytest.fixture
 def build(builder_for: Any) -> Callable[..., Built]:
     def make(body: etree._Element, party: str = PROVIDER, **options: Any) -> Built:
-        return builder_for(party, PATH).build_magda(copy.deepcopy(body), **options)
+        builder: RequestBuilder = builder_for(party, PATH)
+        return builder.build_magda(copy.deepcopy(body), **options)
 
     return make
 
@@ -97,6 +100,16 @@ def _requests_of(engine: Engine, company: factories.Company) -> int:
     with Session(engine) as session:
         return session.scalar(select(func.count()).select_from(RequestRow).where(
             RequestRow.establishment_number == company.establishments[0])) or 0
+
+
+def _journaled(engine: Engine, response: Any) -> tuple[str, str | None]:
+    """The journal's verdict on the exchange that gave ``response`` (found by its reply's Referte)."""
+    referte = etree.fromstring(response.content).findtext(f".//{q('Ontvanger')}/{q('Referte')}")
+    with Session(engine) as session:
+        entry = session.scalars(select(JournalEntry).where(JournalEntry.message_id == referte)
+                                .order_by(JournalEntry.id.desc())).first()
+    assert entry is not None, f"no journal entry for Referte {referte}"
+    return entry.outcome, entry.fault_code
 
 
 # ------------------------------------------------------------------------------ message security
@@ -149,6 +162,16 @@ def test_the_same_signed_message_twice_is_a_replay(build: Any, send: Any) -> Non
     _refused(send(data), "0116")
 
 
+def test_a_replayed_filing_is_refused_as_a_replay_not_answered_as_a_retry(
+        build: Any, send: Any, engine: Engine, company: factories.Company) -> None:
+    """For a state change the signature is remembered before the work: the identical bytes again are
+    a replay (0116), even though the same Body freshly signed would be a retry."""
+    data = build(_filing_body(company, uuid.uuid4().hex), party=COACH).bytes()
+    assert send(data, party=COACH).status_code == 200
+    _refused(send(data, party=COACH), "0116")
+    assert _requests_of(engine, company) == 1
+
+
 # ------------------------------------------------------------------------- the Referte's identity
 def test_a_referte_reused_for_another_body_is_refused_and_changes_nothing(
         build: Any, send: Any, engine: Engine, company: factories.Company) -> None:
@@ -166,6 +189,10 @@ def test_a_referte_reused_for_another_body_is_refused_and_changes_nothing(
     number = etree.fromstring(first.content).findtext(f".//{q('Aanvraagnummer')}")
     assert number and etree.fromstring(again.content).findtext(f".//{q('Aanvraagnummer')}") == number
     assert _requests_of(engine, company) == 1
+    assert _journaled(engine, again)[0] == "retried"
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(StoredReply).where(
+            StoredReply.organisation_oin == KBO[COACH], StoredReply.message_id == referte)) == 1
 
 
 # ----------------------------------------------------------------------------------- hostile XML
@@ -200,10 +227,12 @@ def test_an_element_the_contract_does_not_know_is_refused_by_the_xsd(build: Any,
 
 
 # ------------------------------------------------------------------------------- who may ask what
-def test_an_afzender_other_than_the_certificate_is_refused_by_name(build: Any, send: Any) -> None:
+def test_an_afzender_other_than_the_certificate_is_refused_by_name(build: Any, send: Any, engine: Engine) -> None:
     """A provider that writes the other provider's KBO number as Afzender, signed with its own key."""
     response = send(build(_tasks_body(sender=KBO[OTHER_PROVIDER])).bytes())
     assert _uitzondering(response) == ("WPD-1002", "Identificatie")
+    assert _journaled(engine, response) == ("refused", "WPD-1002")
+    assert etree.fromstring(response.content).find(f".//{q('VolgendeCursor')}") is None
 
 
 def test_a_dutch_school_certificate_gets_no_answer_from_the_flemish_counter(build: Any, send: Any) -> None:
@@ -217,9 +246,18 @@ def test_a_dutch_school_certificate_gets_no_answer_from_the_flemish_counter(buil
     _refused(send(own.bytes(), party="school-25LX"), "0004")
 
 
+@dataclass(frozen=True)
+class Owned:
+    """What provider 0412345614 holds: an agreement, its student and an open OPHEFFING task."""
+
+    agreement: str
+    student: str
+    task: str
+
+
 @pytest.fixture
-def providers_task(engine: Engine) -> tuple[str, str]:
-    """An open OPHEFFING task of provider 0412345614: its agreement's recognition was withdrawn."""
+def owned(engine: Engine) -> Owned:
+    """Provider 0412345614's agreement, whose recognition was then withdrawn (hence the task)."""
     with Session(engine) as session:
         place = agreement_builders.workplace(session, valid_from=_today() - dt.timedelta(days=30))
         desk = agreement_builders.Desk(session, SqlRecognitionRegister(session), KBO[PROVIDER])
@@ -230,20 +268,46 @@ def providers_task(engine: Engine) -> tuple[str, str]:
         requests_storage.withdraw_recognition(session, recognition.number, "Geen mentor meer", today=_today())
         (task,) = desk.board.open_tasks(frozenset({"OPHEFFING"}), agreement=agreement.number)
         session.commit()
-    return task.number, agreement.number
+    return Owned(agreement.number, agreement.terms.student.rijksregisternummer, task.number)
 
 
-def test_one_provider_cannot_handle_anothers_task(build: Any, send: Any, engine: Engine,
-                                                  providers_task: tuple[str, str]) -> None:
-    task, agreement = providers_task
+def _open_tasks(engine: Engine, owned: Owned) -> list[str]:
+    with Session(engine) as session:
+        board = agreement_builders.Desk(session, SqlRecognitionRegister(session), KBO[PROVIDER]).board
+        return [t.number for t in board.open_tasks(frozenset({"OPHEFFING"}), agreement=owned.agreement)]
+
+
+def test_one_provider_cannot_handle_anothers_task(build: Any, send: Any, engine: Engine, owned: Owned) -> None:
     body = factories.magda_body("HandelTaakAf", factories.element(
-        "TaakAfhandeling", factories.leaf("Taaknummer", task), factories.leaf("Optie", "BEEINDIGEN"),
+        "TaakAfhandeling", factories.leaf("Taaknummer", owned.task), factories.leaf("Optie", "BEEINDIGEN"),
         factories.leaf("Einddatum", _today()), factories.leaf("Reden", "Niet van ons.")),
         sender=KBO[OTHER_PROVIDER], capacity=factories.PROVIDER)
     response = send(build(body, party=OTHER_PROVIDER).bytes(), party=OTHER_PROVIDER)
     assert _uitzondering(response) == ("WPD-1060", "Taaknummer")
     diagnose = etree.fromstring(response.content).findtext(f".//{q('Uitzondering')}/{q('Diagnose')}")
-    assert diagnose and task not in diagnose  # "unknown", not "someone else's"
-    with Session(engine) as session:
-        board = agreement_builders.Desk(session, SqlRecognitionRegister(session), KBO[PROVIDER]).board
-        assert [t.number for t in board.open_tasks(frozenset({"OPHEFFING"}), agreement=agreement)] == [task]
+    assert diagnose and owned.task not in diagnose  # "unknown", not "someone else's"
+    assert _open_tasks(engine, owned) == [owned.task]
+
+
+def _agreements_of(build: Any, send: Any, party: str, student: str) -> list[tuple[str | None, str | None]]:
+    body = factories.magda_body("GeefOvereenkomsten", factories.element(
+        "OvereenkomstenSelectie", factories.leaf("Rijksregisternummer", student)),
+        sender=KBO[party], capacity=factories.PROVIDER)
+    response = send(build(body, party=party).bytes(), party=party)
+    assert response.status_code == 200, response.text[-600:]
+    found = etree.fromstring(response.content).iterfind(f".//{q('Antwoord')}/{q('Inhoud')}/{q('Overeenkomst')}")
+    return [(o.findtext(q("Overeenkomstnummer")), o.findtext(q("Status"))) for o in found]
+
+
+def test_one_provider_neither_sees_nor_ends_anothers_agreement(
+        build: Any, send: Any, engine: Engine, owned: Owned) -> None:
+    assert _agreements_of(build, send, OTHER_PROVIDER, owned.student) == []
+    ending = factories.magda_body("BeeindigOvereenkomst", factories.element(
+        "OvereenkomstBeeindiging", factories.leaf("Overeenkomstnummer", owned.agreement),
+        factories.leaf("Einddatum", _today()), factories.leaf("Reden", "Niet van ons.")),
+        sender=KBO[OTHER_PROVIDER], capacity=factories.PROVIDER)
+    response = send(build(ending, party=OTHER_PROVIDER).bytes(), party=OTHER_PROVIDER)
+    assert _uitzondering(response) == ("WPD-1047", "Overeenkomstnummer")
+    assert _journaled(engine, response) == ("refused", "WPD-1047")
+    assert _agreements_of(build, send, PROVIDER, owned.student) == [(owned.agreement, "GEREGISTREERD")]
+    assert _open_tasks(engine, owned) == [owned.task]
