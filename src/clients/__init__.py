@@ -44,7 +44,15 @@ from .bpv import (
     MutatiePagina,
 )
 from .credentials import Credentials
-from .errors import ClientFault, KetenClientError, RequestNotValid, ResponseNotTrusted, ServerFault, SoapFault
+from .errors import (
+    ClientFault,
+    KetenClientError,
+    NoSoapAnswer,
+    RequestNotValid,
+    ResponseNotTrusted,
+    ServerFault,
+    SoapFault,
+)
 from .receiver import MutatieOntvanger, OntvangerServer, serve_ontvanger
 from .recognitions import (
     Adres,
@@ -166,6 +174,7 @@ __all__ = [
     "NatrekResultaat",
     "NatrekSignaalcode",
     "NieuweVerzuimmelding",
+    "NoSoapAnswer",
     "OntvangerServer",
     "Overeenkomst",
     "OvereenkomstGegevens",

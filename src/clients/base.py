@@ -37,7 +37,7 @@ from zeep.transports import Transport
 from zeep.wsdl.bindings.soap import Soap11Binding
 
 from .credentials import Credentials
-from .errors import KetenClientError, RequestNotValid, SoapFault, fault_from_parts
+from .errors import KetenClientError, NoSoapAnswer, RequestNotValid, SoapFault, fault_from_parts
 from .security import MagdaSignature, MessageSecurity, WusAddressing, WusSignature
 
 __all__ = ["ZEEP_SETTINGS", "ServiceClient", "fault_from_zeep", "profile_security"]
@@ -81,6 +81,15 @@ class _SameOriginTransport(Transport):
                                    "only documents from the endpoint's own origin are loaded.")
         content: bytes = super().load(url)
         return content
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        """As zeep's, but an error status without a SOAP message is :class:`NoSoapAnswer` (zeep's
+        own TransportError would leak the library's type and lose ``Retry-After``)."""
+        response: requests.Response = super().post(address, message, headers)
+        if response.status_code >= 400 and not response.content.lstrip().startswith(b"<"):
+            wait = (response.headers.get("Retry-After") or "").strip()
+            raise NoSoapAnswer(response.status_code, float(wait) if wait.isdigit() else None)
+        return response
 
 
 def profile_security(endpoint: str) -> type[MessageSecurity]:

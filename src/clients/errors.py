@@ -7,6 +7,7 @@ One flat hierarchy, so that a school system can catch exactly what it can act on
     │   ├── ClientFault           faultcode Client: the request was wrong; fix it, do not retry
     │   └── ServerFault           faultcode Server: the server failed; retrying may help
     ├── ResponseNotTrusted        the response failed a security check; the client refused it
+    ├── NoSoapAnswer              an HTTP error status without a SOAP message (a 503): retry later
     └── RequestNotValid           the request breaks the contract; nothing was sent (also a ValueError)
 
 A :class:`SoapFault` is raised only after the fault passed the same checks as a response would
@@ -30,6 +31,7 @@ from lxml import etree
 __all__ = [
     "ClientFault",
     "KetenClientError",
+    "NoSoapAnswer",
     "RequestNotValid",
     "ResponseNotTrusted",
     "ServerFault",
@@ -90,6 +92,22 @@ class ResponseNotTrusted(KetenClientError):
     The client refuses the whole response. For a state-changing request the server may still
     have carried it out: retry with the same MessageID to learn the outcome safely.
     """
+
+
+class NoSoapAnswer(KetenClientError):
+    """The server answered an HTTP error status without a SOAP message (a proxy's 502 or 503, say).
+
+    Nothing in it can be trusted or read. ``status_code`` is the HTTP status and ``retry_after``
+    the seconds the server asked to wait (None when it did not say). The request may or may not
+    have been carried out: for a state-changing request retry with the same MessageID (or, in
+    profile MAGDA, the same Referte and Body), which gets the original reply if it was.
+    """
+
+    def __init__(self, status_code: int, retry_after: float | None) -> None:
+        super().__init__(f"The server answered HTTP {status_code} without a SOAP message; retry later with the "
+                         "same MessageID.")
+        self.status_code = status_code
+        self.retry_after = retry_after
 
 
 class RequestNotValid(KetenClientError, ValueError):

@@ -226,6 +226,10 @@ def create_app(settings: Settings, *, features: Iterable[Feature] | None = None,
                                 contracts.schema_for(feature.key), dispatch, feature.reference,
                                 feature.refusal, own_signer)
             endpoints[endpoint.path] = endpoint
+    from ketenserver.scenarios import Scenarios
+
+    pipeline.scenarios = Scenarios(sessions, writes=writes)
+    pipeline.business_specs = {feature.key: {spec.code: spec for spec in feature.faults} for feature in features}
     context = BackgroundContext(settings, sessions, writes, journal, trust, clock)
     jobs: dict[str, BackgroundJob] = {}
     intervals: dict[str, float] = {}

@@ -232,7 +232,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
                     return 1
                 for name in ("id", "request_id", "arrived_at", "duration_ms", "endpoint", "profile", "outcome",
                              "verdict",
-                             "fault_code", "operation", "message_id", "organisation_oin", "tls_oin",
+                             "fault_code", "injected", "operation", "message_id", "organisation_oin", "tls_oin",
                              "tls_subject", "signer_oin", "signer_subject", "request_size", "response_size",
                              "body_cap"):
                     print(f"{name:>17}: {getattr(entry, name)}")
@@ -246,7 +246,8 @@ def cmd_journal(args: argparse.Namespace) -> int:
             for e in entries:
                 print(f"{e.id:>6} {e.arrived_at:%Y-%m-%d %H:%M:%S} {e.outcome:<8} {e.fault_code or '':<9} "
                       f"{e.organisation_oin or e.tls_oin or '-':<20} {e.operation or '-':<28} "
-                      f"{e.duration_ms:7.1f} ms  {e.verdict[:60]}")
+                      f"{e.duration_ms:7.1f} ms  {'[injected: ' + e.injected + '] ' if e.injected else ''}"
+                      f"{e.verdict[:60]}")
             if not entries:
                 print("no journal entries match")
     finally:
@@ -368,10 +369,11 @@ def build_parser() -> argparse.ArgumentParser:
     faults = sub.add_parser("faults", help="print the fault catalogue")
     faults.set_defaults(func=cmd_faults)
 
-    from ketenserver import clock
+    from ketenserver import clock, scenarios
     from ketenserver.features import FEATURES
 
     clock.add_command(sub)
+    scenarios.add_command(sub)
     for feature in FEATURES:
         if feature.commands is not None:
             feature.commands(sub)

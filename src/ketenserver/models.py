@@ -9,6 +9,7 @@ from ketenserver.feature import Feature
 
 def register_tables(features: Iterable[Feature] | None = None) -> None:
     """Import the storage modules of the exchange core and of ``features`` (default: every registered one)."""
+    from ketenserver import scenarios  # noqa: F401 (scenario_rules)
     from ketenserver.exchange import storage  # noqa: F401 (organisations, journal, replies, replay memory)
 
     if features is None:

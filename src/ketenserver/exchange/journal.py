@@ -58,6 +58,8 @@ class Exchange:
     response: bytes = b""
     seen: tuple[str, datetime] | None = None
     """A signature (digest, memory expiry) to remember with the journal entry: read-only operations."""
+    injected: str | None = None
+    """``scenario:kind`` when a loaded scenario chose the answer."""
 
 
 class Journal:
@@ -85,6 +87,7 @@ class Journal:
             "outcome": exchange.outcome,
             "verdict": exchange.verdict[:500],
             "fault_code": exchange.fault_code,
+            "injected": exchange.injected,
             "request_size": exchange.request_size,
             "request": exchange.request[: self._cap],
             "response_size": len(exchange.response),

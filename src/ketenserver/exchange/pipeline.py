@@ -33,7 +33,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from lxml import etree
@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ketencore import wsse
 from ketencore.envelope import Envelope, check_no_addressing, check_request_addressing, read_envelope, write_reply
 from ketencore.errors import ExchangeError, KetenError, RuleError
-from ketencore.faults import Fault, fault_body, fault_for, internal_error
+from ketencore.faults import Fault, FaultSpec, fault_body, fault_for, internal_error
 from ketencore.profiles import Profile
 from ketencore.trust import TrustStore, oin_of
 from ketencore.validation import validate_payload
@@ -55,6 +55,9 @@ from ketenserver.exchange import storage
 from ketenserver.exchange.journal import Exchange, Journal, describe
 from ketenserver.logs import new_request_id, request_scope
 from ketenserver.settings import Settings
+
+if TYPE_CHECKING:
+    from ketenserver.scenarios import Scenarios
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,8 @@ class _Answer:
     in_reply: bool = False
     """The payload is a refusal written as a normal reply (:attr:`Endpoint.refusal`): a refusal all
     the same, so the unit of work is discarded and the exchange journaled on its own."""
+    bare: bool = False
+    """A scenario's HTTP 503 without a SOAP body: nothing is rendered, nothing is stored."""
 
 
 def _refuse(exchange: Exchange, answer: _Answer, error: KetenError, verdict: str | None = None) -> None:
@@ -214,6 +219,10 @@ class Pipeline:
         self._tls_cache: dict[str, tuple[str | None, str | None]] = {}
         self._registry_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
         self._next_purge = datetime.min.replace(tzinfo=UTC)
+        self.scenarios: Scenarios | None = None
+        """The loaded scenarios that may answer a call instead (set by the app factory)."""
+        self.business_specs: dict[str, dict[str, FaultSpec]] = {}
+        """Each feature's business codes by code, for the answers a scenario injects."""
 
     # -- WSGI --------------------------------------------------------------------------------
 
@@ -233,15 +242,18 @@ class Pipeline:
             unit = _Unit(held.enter_context(self._sessions()), held)
             self._answer(endpoint, environ, exchange, answer, unit)
             answer.relates_to = answer.relates_to or exchange.message_id
-            exchange.response = self._render(endpoint, answer)
-            refused = answer.fault is not None or answer.in_reply
+            exchange.response = b"" if answer.bare else self._render(endpoint, answer)
+            refused = answer.fault is not None or answer.in_reply or answer.bare
             committed = not refused and self._commit(endpoint, unit, exchange, answer, started)
             if not committed:
                 _discard(unit.session)  # a refusal leaves nothing behind
         if not committed:  # journaled on its own, once the unit's lock and session are released
-            if not refused:  # the commit failed and the answer changed (see _commit)
+            if not refused and not answer.bare:  # the commit failed and the answer changed (see _commit)
                 exchange.response = self._render(endpoint, answer)
             self._journal.record(exchange, _since(started))
+        if answer.bare:
+            start_response("503 Service Unavailable", [("Content-Length", "0"), ("Retry-After", "1")])
+            return [b""]
         body = exchange.response
         if log.isEnabledFor(logging.INFO):  # names and codes only: the journal entry has the messages
             log.info("%s %s %s", endpoint.path, exchange.operation or "-", exchange.outcome, extra={
@@ -438,6 +450,8 @@ class Pipeline:
         if not self._registry(("organisation", organisation, "")):
             raise ExchangeError("0002", f"Organisation {organisation} is not registered for this exchange.",
                                 field="OIN")
+        if self.scenarios is not None and self._inject(endpoint, operation.name, payload, exchange, answer):
+            return
         digest = request_digest(payload) if changes_state else None
         session = unit.session
         if changes_state:
@@ -568,6 +582,34 @@ class Pipeline:
             return signer_oin
         raise ExchangeError("0002", f"The signer {signer_oin} is neither the TLS client {tls_oin} nor an "
                             "intermediary registered to act for it.", field="BinarySecurityToken")
+
+    # -- scenarios ---------------------------------------------------------------------------
+
+    def _inject(self, endpoint: Endpoint, operation: str, payload: etree._Element, exchange: Exchange,
+                answer: _Answer) -> bool:
+        """Answer as a loaded scenario says (:mod:`ketenserver.scenarios`): True when the call ends
+        here (a bare 503), after raising the injected fault, or False to go on (none, or a delay)."""
+        assert self.scenarios is not None
+        injection = self.scenarios.pick(operation, payload)
+        if injection is None:
+            return False
+        exchange.injected = injection.rule.label
+        kind = injection.rule.kind
+        if kind == "delay":
+            time.sleep(injection.delay_seconds(self.scenarios.rng))
+            return False
+        if kind == "http-503":
+            answer.bare = True
+            exchange.outcome, exchange.fault_code = "refused", "0051"
+            exchange.verdict = "injected: HTTP 503 without a SOAP body"
+            return True
+        if kind == "unavailable":
+            raise _unavailable()
+        error = injection.business_error(self.business_specs.get(endpoint.feature_key, {}))
+        if endpoint.refusal is not None:
+            answer.payload = self._refused_in_reply(endpoint, error, payload, exchange, answer)
+            return True
+        raise error
 
     # -- outbound ----------------------------------------------------------------------------
 

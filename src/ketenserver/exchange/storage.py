@@ -120,6 +120,8 @@ class JournalEntry(Base):
     """accepted, refused or retried (a retry answered from the stored reply)."""
     verdict: Mapped[str] = mapped_column(String(500))
     fault_code: Mapped[str | None] = mapped_column(String(20))
+    injected: Mapped[str | None] = mapped_column(String(100))
+    """``scenario:kind`` when a loaded scenario chose the answer (:mod:`ketenserver.scenarios`)."""
     request_size: Mapped[int]
     request: Mapped[bytes] = mapped_column(LargeBinary)
     response_size: Mapped[int]
