@@ -265,17 +265,20 @@ def _run(args: Any) -> int:
                 path = Path(args.file)
                 rules = parse(path.read_text(encoding="utf-8"), path.stem,
                               codes=[spec.code for feature in FEATURES for spec in feature.faults])
-                print(f"{path.stem}: {load(session, rules, tenant=args.tenant)} rules loaded for tenant "
+                print(f"{path.stem}: {_count(load(session, rules, tenant=args.tenant), 'rule')} loaded for tenant "
                       f"{args.tenant} (a serving process answers by them within {REFRESH_SECONDS:.0f} s)")
             elif args.scenario_command == "list":
                 for rule in listed(session, tenant=args.tenant):
-                    left = ("every call" if rule.times is None
-                            else f"{rule.times} call{'s' if rule.times != 1 else ''} left")
+                    left = "every call" if rule.times is None else f"{_count(rule.times, 'call')} left"
                     where = "".join(f" {name}={value}" for name, value in rule.match.items())
                     print(f"{rule.scenario}: {rule.operation}{where} -> {rule.kind} "
                           f"{json.dumps(dict(rule.params)) if rule.params else ''}({left})")
             else:
-                print(f"{clear(session, tenant=args.tenant, scenario=args.name)} rules removed")
+                print(f"{_count(clear(session, tenant=args.tenant, scenario=args.name), 'rule')} removed")
     finally:
         engine.dispose()
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

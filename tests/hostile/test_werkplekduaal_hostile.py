@@ -183,7 +183,10 @@ def test_a_referte_reused_for_another_body_is_refused_and_changes_nothing(
     opleiding = other.find(f".//{q('Opleiding')}")
     assert opleiding is not None
     opleiding.text = "KOK"
-    _refused(send(build(other, party=COACH).bytes(), party=COACH), "0011")
+    reused = send(build(other, party=COACH).bytes(), party=COACH)
+    _refused(reused, "0011")
+    said = fault_text(reused.content)
+    assert f"Referte {referte} was already used" in said and "MessageID" not in said  # MAGDA's own words
     again = send(build(filing, party=COACH).bytes(), party=COACH)  # the same Body, freshly signed: a retry
     assert again.status_code == 200, again.text[-600:]
     number = etree.fromstring(first.content).findtext(f".//{q('Aanvraagnummer')}")

@@ -168,16 +168,18 @@ def request_digest(payload: etree._Element) -> str:
 
 
 def _retried(stored: storage.StoredReply, operation: WsdlOperation, digest: str | None, exchange: Exchange,
-             verdict: str) -> etree._Element:
-    """The stored reply for a retry; another message under a used MessageID is refused (0011)."""
+             verdict: str, profile: Profile) -> etree._Element:
+    """The stored reply for a retry; another message under a used MessageID (in a profile without
+    WS-Addressing: the Body's own reference, MAGDA's Referte) is refused (0011)."""
+    name, field = ("wsa:MessageID", "MessageID") if profile.addressing else ("Referte", "Referte")
     message_id = stored.message_id
     if stored.operation != operation.name:
-        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for {stored.operation}; a "
-                            "retry must repeat the same operation.", field="MessageID")
+        raise ExchangeError("0011", f"{name} {message_id} was already used for {stored.operation}; a "
+                            "retry must repeat the same operation.", field=field)
     if stored.request_digest is not None and stored.request_digest != digest:
-        raise ExchangeError("0011", f"wsa:MessageID {message_id} was already used for another "
+        raise ExchangeError("0011", f"{name} {message_id} was already used for another "
                             f"{operation.name} message: a retry must repeat the same Body. Send a new "
-                            "message with a new MessageID.", field="MessageID")
+                            f"message with a new {field}.", field=field)
     exchange.outcome, exchange.verdict = "retried", verdict
     return parse_trusted(stored.body)
 
@@ -460,7 +462,8 @@ class Pipeline:
         if changes_state:
             stored = storage.stored_reply(session, organisation, message_id)
             if stored is not None:
-                answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply")
+                answer.payload = _retried(stored, operation, digest, exchange, "retry answered with the stored reply",
+                                          profile)
                 return
         # business time runs on the organisation's sandbox clock; security stayed on real time
         call = CallContext(session=session, organisation_oin=organisation, message_id=message_id,
@@ -478,7 +481,7 @@ class Pipeline:
                 answer.payload = self._refused_in_reply(endpoint, error, payload, exchange, answer)
                 return
             answer.payload = _retried(stored, operation, digest, exchange,
-                                      "concurrent retry answered with the stored reply")
+                                      "concurrent retry answered with the stored reply", profile)
             return
         validate_payload(endpoint.schema, answer.payload, outbound=True)
         if changes_state:
@@ -491,7 +494,8 @@ class Pipeline:
                 stored = self._stored_after_refusal(session, organisation, message_id)
                 if stored is None:
                     return None
-                return _retried(stored, operation, digest, exchange, "concurrent retry answered with the stored reply")
+                return _retried(stored, operation, digest, exchange, "concurrent retry answered with the stored reply",
+                                endpoint.profile)
 
             answer.on_conflict = on_conflict
 
