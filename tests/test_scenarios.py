@@ -198,6 +198,19 @@ def test_a_business_outcome_at_a_magda_service_is_an_uitzondering(scenario: Any,
         assert provider.geef_taken() is not None  # used up: the next call is answered
 
 
+def test_a_business_rule_for_any_operation_answers_only_its_own_services_calls(scenario: Any, app: Any) -> None:
+    """A VZL code cannot be a werkplekduaal answer: that call passes the rule by (it is not used up)."""
+    from lxml import etree
+
+    scenario('[[rule]]\noperation = "*"\ntimes = 1\nfault = "business"\ncode = "VZL-1015"')
+    body = etree.fromstring(b"<x/>")
+    werkplekduaal = app.pipeline.business_specs["werkplekduaal"]
+    absence = app.pipeline.business_specs["duo-verzuimloket"]
+    assert app.pipeline.scenarios.pick("GeefTaken", body, codes=werkplekduaal) is None
+    found = app.pipeline.scenarios.pick("IndienenVerzuimmelding", body, codes=absence)
+    assert found is not None and found.rule.params["code"] == "VZL-1015"
+
+
 def test_a_rule_used_up_in_one_call_is_not_used_again_after_a_refresh(scenario: Any, app: Any) -> None:
     scenario('[[rule]]\noperation = "NietBestaand"\ntimes = 1\nfault = "unavailable"')
     from lxml import etree

@@ -39,7 +39,7 @@ import random
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -204,13 +204,16 @@ class Scenarios:
         with self._lock:
             self._rules, self._read_at = rules, self._clock()
 
-    def pick(self, operation: str, payload: etree._Element) -> Injection | None:
+    def pick(self, operation: str, payload: etree._Element, *, codes: Container[str] = ()) -> Injection | None:
         """The first rule that answers this call, its count taken (in a transaction of its own, so a
-        refused call still used it up), or None."""
+        refused call still used it up), or None. ``codes``: the business codes of the called
+        service; a business rule with another service's code (``operation = "*"``) passes it by."""
         if self._clock() - self._read_at >= REFRESH_SECONDS:
             self.refresh()
         for rule in self._rules:
             if rule.operation not in ("*", operation) or not _matches(rule.match, payload):
+                continue
+            if rule.kind == "business" and rule.params.get("code") not in codes:
                 continue
             if rule.times is None or self._take(rule):
                 return Injection(rule)

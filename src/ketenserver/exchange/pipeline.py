@@ -594,7 +594,8 @@ class Pipeline:
         """Answer as a loaded scenario says (:mod:`ketenserver.scenarios`): True when the call ends
         here (a bare 503), after raising the injected fault, or False to go on (none, or a delay)."""
         assert self.scenarios is not None
-        injection = self.scenarios.pick(operation, payload)
+        specs = self.business_specs.get(endpoint.feature_key, {})
+        injection = self.scenarios.pick(operation, payload, codes=specs)
         if injection is None:
             return False
         exchange.injected = injection.rule.label
@@ -609,7 +610,7 @@ class Pipeline:
             return True
         if kind == "unavailable":
             raise _unavailable()
-        error = injection.business_error(self.business_specs.get(endpoint.feature_key, {}))
+        error = injection.business_error(specs)
         if endpoint.refusal is not None:
             answer.payload = self._refused_in_reply(endpoint, error, payload, exchange, answer)
             return True
